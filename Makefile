@@ -1,0 +1,75 @@
+# Jovial: the two commands are `make lab` and `make test`. Everything they need is installed
+# by scripts/bootstrap.sh (Debian packages, .venv/ from pyproject.toml).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export CONTAINERS_CONF := $(CURDIR)/images/base/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Molecule writes its own ansible.cfg; these keep our roles and plugins visible to it.
+export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
+export ANSIBLE_LIBRARY := $(CURDIR)/plugins/modules
+export ANSIBLE_MODULE_UTILS := $(CURDIR)/plugins/module_utils
+export ANSIBLE_FILTER_PLUGINS := $(CURDIR)/plugins/filter
+export ANSIBLE_ACTION_PLUGINS := $(CURDIR)/plugins/action
+export ANSIBLE_CALLBACK_PLUGINS := $(CURDIR)/plugins/callback
+export ANSIBLE_INVENTORY_PLUGINS := $(CURDIR)/plugins/inventory
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+
+# Molecule scenarios, in the order the layers stack (every directory under molecule/ except
+# the shared resources).
+SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
+PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
+
+.PHONY: help deps image lab lab-down lab-verify test lint syntax unit molecule bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## Install Debian prerequisites and the project virtualenv (idempotent)
+	@scripts/bootstrap.sh
+
+image: deps ## Build the lab/Molecule node image (only when its inputs changed)
+	@images/base/build.sh
+
+lab: deps image ## Build the lab, converge site.yml on it, print how to reach it
+	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-up.sh
+
+lab-verify: ## Run playbooks/verify.yml against the lab
+	@ansible-playbook -i inventories/lab playbooks/verify.yml
+
+lab-down: ## Remove every container, network, volume and loop device of the lab
+	@scripts/lab-down.sh
+
+test: deps lint unit molecule ## Everything CI runs: lint, unit tests, every Molecule scenario
+
+lint: deps syntax ## ruff and ansible-lint (production profile)
+	ruff check .
+	ruff format --check .
+	ansible-lint
+
+syntax: deps ## ansible-playbook --syntax-check of every playbook
+	@for pb in $(PLAYBOOKS); do \
+	  echo ">> syntax-check $$pb"; \
+	  ansible-playbook -i inventories/lab --syntax-check $$pb >/dev/null; \
+	done
+
+unit: deps ## Unit tests (plugins, validator, filters) - no hosts needed
+	pytest tests/unit
+
+molecule: deps image ## Every Molecule scenario (converge, idempotence, verify, drills)
+	@export JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print); \
+	for s in $(SCENARIOS); do \
+	  echo ">> molecule test -s $$s"; \
+	  molecule test -s $$s || exit 1; \
+	done
+
+bench: deps image ## Benchmarks (write figures to build/bench/)
+	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) python tests/bench/bench_lab_converge.py
+
+clean: lab-down ## Remove the lab and build outputs (keeps the package cache)
+	rm -rf build/bench build/lab

@@ -1,0 +1,69 @@
+"""Shared testinfra fixtures for the Molecule scenarios.
+
+Each scenario's tests/conftest.py imports these. Nodes are reached with testinfra's podman
+backend (one `podman exec` per command), and the scenario's groups and variables come from
+the inventory Molecule wrote, so tests name nodes and groups the way an operator would.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import testinfra
+import yaml
+
+
+def _inventory() -> dict[str, Any]:
+    path = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory" / "ansible_inventory.yml"
+    return yaml.safe_load(path.read_text())
+
+
+def _walk(group: dict[str, Any], name: str, groups: dict[str, set[str]], hosts: dict) -> None:
+    members = groups.setdefault(name, set())
+    for host, hvars in (group.get("hosts") or {}).items():
+        members.add(host)
+        hosts.setdefault(host, {}).update(hvars or {})
+    for child, cdata in (group.get("children") or {}).items():
+        _walk(cdata or {}, child, groups, hosts)
+        members.update(groups[child])
+
+
+@pytest.fixture(scope="session")
+def inventory() -> dict[str, Any]:
+    """{'groups': {group: sorted hosts}, 'hostvars': {host: vars}} of the scenario."""
+    groups: dict[str, set[str]] = {}
+    hostvars: dict[str, dict[str, Any]] = {}
+    _walk(_inventory().get("all", {}), "all", groups, hostvars)
+    return {"groups": {g: sorted(h) for g, h in groups.items()}, "hostvars": hostvars}
+
+
+@pytest.fixture(scope="session")
+def node() -> Callable[[str], testinfra.host.Host]:
+    """node('name') -> a testinfra host for that container."""
+    cache: dict[str, testinfra.host.Host] = {}
+
+    def get(name: str) -> testinfra.host.Host:
+        if name not in cache:
+            cache[name] = testinfra.get_host(f"podman://{name}")
+        return cache[name]
+
+    return get
+
+
+def wait_for(check: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
+    """Poll check() until it returns a truthy value; return it, or the last falsy one.
+
+    Used to wait for things that converge (a time source selected, a VIP moved); the test
+    then asserts on the value, so a timeout is a failure with the real last state.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)

@@ -1,0 +1,77 @@
+"""Filters used by the lab playbooks (playbooks/lab-up.yml).
+
+They turn the lab inventory's data (per-group container options, Lustre targets) into the
+arguments of the podman container and disk tasks. Pure functions, unit-tested in
+tests/unit/plugins/filter/test_lab.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+_LIST_KEYS = ("volumes", "cap_add", "devices")
+_MAP_KEYS = ("sysctl", "tmpfs")
+_BOOL_KEYS = ("privileged",)
+
+
+def lab_container_options(
+    group_names: list[str], by_group: dict[str, Any], defaults: dict[str, Any]
+) -> dict[str, Any]:
+    """Merge the defaults with the options of every group a node is in.
+
+    Lists are joined without duplicates (in order), maps are merged (a later group wins on
+    the same key, groups taken in sorted order), booleans are or-ed.
+    """
+    if not isinstance(by_group, dict):
+        raise AnsibleFilterError(
+            f"lab_container_by_group must be a mapping of group -> options, got {by_group!r}"
+        )
+    merged: dict[str, Any] = {
+        **{k: [] for k in _LIST_KEYS},
+        **{k: {} for k in _MAP_KEYS},
+        **{k: False for k in _BOOL_KEYS},
+    }
+    sources = [("lab_container_defaults", defaults or {})]
+    sources += [
+        (f"lab_container_by_group.{g}", by_group[g]) for g in sorted(group_names) if g in by_group
+    ]
+    for where, opts in sources:
+        if not isinstance(opts, dict):
+            raise AnsibleFilterError(f"{where} must be a mapping of options, got {opts!r}")
+        unknown = set(opts) - set(_LIST_KEYS + _MAP_KEYS + _BOOL_KEYS)
+        if unknown:
+            raise AnsibleFilterError(
+                f"{where} has unknown option(s) {sorted(unknown)}; "
+                f"allowed: {sorted(_LIST_KEYS + _MAP_KEYS + _BOOL_KEYS)}"
+            )
+        for key in _LIST_KEYS:
+            for item in opts.get(key) or []:
+                if item not in merged[key]:
+                    merged[key].append(item)
+        for key in _MAP_KEYS:
+            merged[key].update({str(k): str(v) for k, v in (opts.get(key) or {}).items()})
+        for key in _BOOL_KEYS:
+            merged[key] = merged[key] or bool(opts.get(key, False))
+    return merged
+
+
+def jovial_lab_disk(target: dict[str, Any], size: str = "256M") -> dict[str, Any]:
+    """Describe the shared loop-backed image that stands in for one Lustre target."""
+    try:
+        name = f"{target['kind']}{int(target['index'])}"
+        hosts = [target["primary"], target["failover"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(
+            f"lustre target {target!r} needs kind, index, primary and failover ({exc})"
+        ) from exc
+    return {"name": name, "size": size, "hosts": hosts, "device": f"/dev/jovial-{name}"}
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "lab_container_options": lab_container_options,
+            "jovial_lab_disk": jovial_lab_disk,
+        }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install what Jovial needs on a Debian 12 control/CI machine, idempotently:
+#   - Debian packages for the lab and Molecule (podman with runc, debootstrap, ...), only the
+#     missing ones, with one `apt-get update` when something is missing;
+#   - the project virtualenv .venv/ from pyproject.toml, reinstalled only when pyproject.toml
+#     changes (its hash is kept in .venv/.jovial-deps).
+# Run by `make deps` (and so by `make test` and `make lab`).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+debs=(
+  podman runc netavark aardvark-dns uidmap slirp4netns fuse-overlayfs iptables
+  debootstrap e2fsprogs util-linux jq rsync make git
+  python3 python3-venv python3-dev gcc libffi-dev libssl-dev
+)
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "bootstrap: missing Debian packages: ${missing[*]}; run 'make deps' as root" >&2
+    exit 1
+  fi
+  echo ">> apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${JOVIAL_PYTHON:-python3}
+want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+have=$(cat .venv/.jovial-deps 2>/dev/null || true)
+if [[ ! -x .venv/bin/python ]]; then
+  echo ">> creating .venv with $($python --version)"
+  "$python" -m venv .venv
+  have=""
+fi
+if [[ $want != "$have" ]]; then
+  echo ">> installing Python dependencies into .venv (pyproject.toml changed)"
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet ".[test]"
+  echo "$want" > .venv/.jovial-deps
+fi
+echo ">> prerequisites ready: $(.venv/bin/ansible --version | head -1), podman $(podman --version | awk '{print $3}')"

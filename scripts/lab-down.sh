@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make lab-down`: remove every container, network, volume and loop device the lab created
+# (found by the jovial.lab label and by the disk images' paths), then build/lab/. The shared
+# package cache (build/cache/) is kept so the next lab does not download again.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$top/images/base/containers.conf}
+
+containers=$(podman ps -a --filter label=jovial.lab=true --format '{{.Names}}')
+if [[ -n $containers ]]; then
+  echo ">> removing containers: $(echo $containers)"
+  podman rm --force --time 5 $containers >/dev/null
+fi
+networks=$(podman network ls --filter label=jovial.lab=true --format '{{.Name}}')
+if [[ -n $networks ]]; then
+  echo ">> removing networks: $(echo $networks)"
+  podman network rm $networks >/dev/null
+fi
+volumes=$(podman volume ls --filter label=jovial.lab=true --format '{{.Name}}')
+if [[ -n $volumes ]]; then
+  echo ">> removing volumes: $(echo $volumes)"
+  podman volume rm $volumes >/dev/null
+fi
+shopt -s nullglob
+for img in build/lab/disks/*.img; do
+  for dev in $(losetup --noheadings --output NAME --associated "$img"); do
+    echo ">> detaching $dev ($img)"
+    losetup --detach "$dev"
+  done
+done
+rm -rf build/lab
+
+left=$(
+  podman ps -a --filter label=jovial.lab=true --format '{{.Names}}'
+  podman network ls --filter label=jovial.lab=true --format '{{.Name}}'
+  podman volume ls --filter label=jovial.lab=true --format '{{.Name}}'
+  losetup --noheadings --output BACK-FILE | grep -F "$top/build/lab/" || true
+)
+if [[ -n $left ]]; then
+  echo "lab-down: these are still there: $left" >&2
+  exit 1
+fi
+echo ">> lab removed (package cache kept in build/cache/)"

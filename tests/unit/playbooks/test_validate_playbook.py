@@ -1,0 +1,155 @@
+"""playbooks/validate.yml run by the real ansible-playbook against small inventories.
+
+Broken inventories (tests/fixtures/inventories/<case>/) go through a wrapper playbook that
+imports validate.yml and then has a play pinging every host. Their hosts are reached over SSH
+at TEST-NET-3 addresses where no SSH server answers, so had validation let the run continue,
+the output would show UNREACHABLE hosts. The valid inventory shows that it does: through the
+same wrapper the ping play runs and every host is unreachable.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+WRAPPER = FIXTURES / "playbooks" / "validate_then_ping.yml"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+RECAP_LINE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+def run_playbook(
+    playbook: Path, inventory: Path, tmp_path: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": f"{ANSIBLE_PLAYBOOK.parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        # A regression that lets the run reach the hosts must fail fast, not hang on SSH.
+        "ANSIBLE_TIMEOUT": "2",
+        "LANG": "C.UTF-8",
+    }
+    return subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook), *extra],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP lines as {host: {ok, changed, unreachable, failed}}."""
+    hosts = {}
+    for line in output.splitlines():
+        if match := RECAP_LINE.match(line):
+            ok, changed, unreachable, failed = (int(n) for n in match.groups()[1:])
+            hosts[match[1]] = {
+                "ok": ok,
+                "changed": changed,
+                "unreachable": unreachable,
+                "failed": failed,
+            }
+    return hosts
+
+
+BROKEN = [
+    pytest.param(
+        "etcd_even",
+        "etcd_members has 4 hosts (core1, core2, core3 and core4); etcd needs 3, 5 or 7 "
+        "members (an odd number, for quorum)",
+        id="even-etcd-count",
+    ),
+    pytest.param(
+        "lustre_one_host",
+        "lustre_targets[ost1]: failover host is not set; a target needs a failover pair",
+        id="lustre-pair-with-one-host",
+    ),
+    pytest.param(
+        "vip_outside_subnet",
+        "jovial_vips[proxy]: address '10.78.0.100' is outside network mgmt (10.77.0.0/24)",
+        id="vip-outside-subnet",
+    ),
+    pytest.param(
+        "duplicate_address",
+        "hosts core1 and core2 share jovial_address 10.77.0.11",
+        id="duplicate-address",
+    ),
+    pytest.param(
+        "missing_secret",
+        "secret vault_jovial_ca_passphrase is not set; add it to group_vars/all/vault.yml",
+        id="missing-vault-secret",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "message"), BROKEN)
+def test_broken_inventory_stops_before_any_host(case: str, message: str, tmp_path: Path) -> None:
+    result = run_playbook(WRAPPER, FIXTURES / "inventories" / case, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Inventory validation found 1 problem(s); nothing was changed:" in output
+    assert message in output
+    # The second play never started and no inventory host was contacted.
+    assert "PLAY [Would contact every host]" not in output
+    assert "UNREACHABLE" not in output
+    assert recap(output) == {
+        "localhost": {"ok": 0, "changed": 0, "unreachable": 0, "failed": 1},
+    }
+
+
+def test_a_run_limited_by_tags_is_still_validated(tmp_path: Path) -> None:
+    inventory = FIXTURES / "inventories" / "duplicate_address"
+    result = run_playbook(WRAPPER, inventory, tmp_path, "--tags", "common")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "hosts core1 and core2 share jovial_address 10.77.0.11" in output
+
+
+def test_valid_inventory_passes_and_the_run_goes_on(tmp_path: Path) -> None:
+    result = run_playbook(WRAPPER, FIXTURES / "inventories" / "valid", tmp_path)
+    output = result.stdout + result.stderr
+    assert "Inventory valid: 9 hosts, 3 etcd members, 1 VIP, 4 Lustre targets" in output
+    # Control for the broken cases: past validation, the ping play does try every host.
+    assert "PLAY [Would contact every host]" in output
+    hosts = recap(output)
+    assert hosts.pop("localhost") == {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
+    assert " ".join(sorted(hosts)) == "core1 core2 core3 edge1 edge2 mds1 mds2 oss1 oss2"
+    assert all(counts["unreachable"] == 1 for counts in hosts.values()), output
+
+
+def test_sample_inventory_is_valid(tmp_path: Path) -> None:
+    playbook = REPO_ROOT / "playbooks" / "validate.yml"
+    result = run_playbook(playbook, REPO_ROOT / "inventories" / "sample", tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Inventory valid: 19 hosts, 3 etcd members, 2 VIPs, 4 Lustre targets" in output
+
+
+def test_lab_inventory_is_valid_with_generated_secrets(tmp_path: Path) -> None:
+    """The lab's vault values are password lookups: validation resolves them (2.19 templating)."""
+    playbook = REPO_ROOT / "playbooks" / "validate.yml"
+    secrets = tmp_path / "secrets"
+    result = run_playbook(
+        playbook,
+        REPO_ROOT / "inventories" / "lab",
+        tmp_path,
+        "-e",
+        f"jovial_lab_secrets_dir={secrets}",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Inventory valid: 10 hosts, 3 etcd members, 1 VIP, 4 Lustre targets" in output
+    generated = secrets / "jovial_ca_passphrase"
+    assert generated.is_file()
+    assert generated.read_text().strip() not in output  # the secret itself is never shown

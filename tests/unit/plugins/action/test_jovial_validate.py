@@ -1,0 +1,200 @@
+"""The jovial_validate action plugin with ansible-core's own inventory, variables and templar.
+
+Each test writes a small inventory, builds the task variables the way a play on localhost
+gets them (InventoryManager, VariableManager, HostVars) and calls the plugin's run(). The
+checks themselves are covered in tests/unit/plugins/module_utils/test_inventory_model.py; here:
+templating (lookups, host variables, broken expressions), secrets never leaking, the result
+shape, and that no connection is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleError
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+from ansible.vars.hostvars import HostVars
+from ansible.vars.manager import VariableManager
+
+HOSTS = """\
+all:
+  children:
+    etcd:
+      hosts:
+        n1: {jovial_address: 10.9.0.11}
+        n2: {jovial_address: 10.9.0.12}
+        n3: {jovial_address: "{{ n3_address }}"}
+"""
+
+SITE = """\
+jovial_site: unit
+jovial_domain: unit.example.org
+jovial_networks: [{name: mgmt, cidr: 10.9.0.0/24}]
+n3_address: 10.9.0.13
+jovial_uid_range: {min: 10000, max: 59999}
+jovial_gid_range: {min: 10000, max: 59999}
+jovial_required_secrets: [vault_unit_secret]
+etcd_members: "{{ groups['etcd'] | default([]) }}"
+"""
+
+SECRET = "unit-test-secret-value"
+
+
+@pytest.fixture
+def plugin(load_plugin: Callable[[str], ModuleType], ansible_plugin_loader: None) -> ModuleType:
+    return load_plugin("plugins/action/jovial_validate.py")
+
+
+def write_inventory(root: Path, hosts: str = HOSTS, site: str = SITE, vault: str = "") -> Path:
+    if not vault:
+        vault = f"vault_unit_secret: {SECRET}\n"
+    (root / "group_vars" / "all").mkdir(parents=True)
+    (root / "hosts.yml").write_text(hosts)
+    (root / "group_vars" / "all" / "site.yml").write_text(site)
+    (root / "group_vars" / "all" / "vault.yml").write_text(vault)
+    return root
+
+
+def run(
+    plugin: ModuleType, inventory: Path, args: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], MagicMock]:
+    """Run the action as a task on localhost would; return its result and the connection."""
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(inventory)])
+    variables = VariableManager(loader=loader, inventory=manager)
+    HostVars(inventory=manager, variable_manager=variables, loader=loader)
+    task_vars = variables.get_vars(host=manager.get_host("localhost"), include_hostvars=True)
+    task = MagicMock(args=args or {}, async_val=0, check_mode=False)
+    connection = MagicMock()
+    connection._shell.tmpdir = None
+    action = plugin.ActionModule(
+        task=task,
+        connection=connection,
+        play_context=MagicMock(),
+        loader=loader,
+        templar=Templar(loader=loader, variables=task_vars),
+        shared_loader_obj=None,
+    )
+    action._load_name = "jovial_validate"
+    return action.run(task_vars=task_vars), connection
+
+
+def test_valid_inventory(plugin: ModuleType, tmp_path: Path) -> None:
+    result, connection = run(plugin, write_inventory(tmp_path))
+    assert result["changed"] is False
+    assert not result.get("failed")
+    assert result["msg"] == (
+        "Inventory valid: 3 hosts, 3 etcd members, 0 VIPs, 0 Lustre targets, 1 required secret set"
+    )
+    assert result["summary"]["groups"] == {"etcd": 3}
+    assert connection.method_calls == []  # no command, no file transfer, nothing on any host
+    assert plugin.ActionModule._requires_connection is False
+
+
+def test_problems_are_listed_numbered_and_as_a_list(plugin: ModuleType, tmp_path: Path) -> None:
+    hosts = HOSTS.replace("10.9.0.12", "10.9.0.11") + "    proxy:\n      hosts:\n        n1:\n"
+    site = SITE + (
+        "jovial_vips: [{name: proxy, address: 10.9.1.5, network: mgmt, group: proxy, "
+        "virtual_router_id: 51}]\n"
+    )
+    result, _ = run(plugin, write_inventory(tmp_path, hosts=hosts, site=site, vault="x: 1\n"))
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["problems"] == [
+        "hosts n1 and n2 share jovial_address 10.9.0.11; give each host its own address",
+        "jovial_vips[proxy]: address '10.9.1.5' is outside network mgmt (10.9.0.0/24); "
+        "pick a free address inside it",
+        "jovial_vips[proxy]: group proxy has 1 host (n1); a VIP needs at least two hosts to "
+        "move between; add a host to proxy",
+        "secret vault_unit_secret is not set; add it to group_vars/all/vault.yml and encrypt "
+        "that file with ansible-vault",
+    ]
+    lines = result["msg"].splitlines()
+    assert lines[0] == "Inventory validation found 4 problem(s); nothing was changed:"
+    assert lines[1:] == [f"  {n}. {p}" for n, p in enumerate(result["problems"], start=1)]
+
+
+def test_host_variables_are_templated_under_their_host(plugin: ModuleType, tmp_path: Path) -> None:
+    site = SITE.replace("n3_address: 10.9.0.13", "n3_address: 10.9.7.13")
+    result, _ = run(plugin, write_inventory(tmp_path, site=site))
+    assert result["problems"] == [
+        "host n3: jovial_address '10.9.7.13' is not inside any network in jovial_networks "
+        "(mgmt 10.9.0.0/24); fix the address or add its network"
+    ]
+
+
+def test_a_lookup_secret_is_resolved(plugin: ModuleType, tmp_path: Path) -> None:
+    """Like the lab: the vault value is a password lookup that generates the file."""
+    secret_file = tmp_path / "generated" / "unit_secret"
+    vault = (
+        "vault_unit_secret: \"{{ lookup('ansible.builtin.password', "
+        f"'{secret_file}', length=20, chars=['ascii_letters']) }}}}\"\n"
+    )
+    result, _ = run(plugin, write_inventory(tmp_path / "inv", vault=vault))
+    assert not result.get("failed"), result.get("msg")
+    generated = secret_file.read_text().strip()
+    assert len(generated) == 20
+    assert generated not in json.dumps(result)
+
+
+def test_broken_expressions_are_problems_not_tracebacks(plugin: ModuleType, tmp_path: Path) -> None:
+    hosts = HOSTS.replace('"{{ n3_address }}"', '"{{ n3_addr }}"')
+    site = SITE.replace(
+        "etcd_members: \"{{ groups['etcd'] | default([]) }}\"",
+        "etcd_members: \"{{ groups['etcd'] | no_such_filter }}\"",
+    )
+    # A literal secret that happens to contain template syntax: its text must not leak.
+    vault = 'vault_unit_secret: "s3cr3t-{{ not_defined_here }}"\n'
+    result, _ = run(plugin, write_inventory(tmp_path, hosts=hosts, site=site, vault=vault))
+    problems = result["problems"]
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("etcd_members could not be templated (")
+    assert problems[0].endswith("); fix its value in group_vars/all")
+    assert "no_such_filter" in problems[0]
+    assert problems[1].startswith("host n3: jovial_address could not be templated (")
+    assert "n3_addr" in problems[1]
+    assert problems[2] == (
+        "secret vault_unit_secret could not be templated (AnsibleUndefinedVariable); "
+        "fix its value in group_vars/all/vault.yml"
+    )
+    assert "s3cr3t" not in json.dumps(result)
+
+
+def test_secret_values_never_reach_the_result(plugin: ModuleType, tmp_path: Path) -> None:
+    site = SITE.replace("[vault_unit_secret]", f"[vault_unit_secret, {SECRET}]")
+    result, _ = run(plugin, write_inventory(tmp_path, site=site))
+    assert result["problems"] == [
+        "jovial_required_secrets[1] is not a variable name (value not shown in case it is a "
+        "secret); list vault_* variable names"
+    ]
+    assert SECRET not in json.dumps(result)
+
+
+def test_options_are_refused(plugin: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(AnsibleError, match="strict"):
+        run(plugin, write_inventory(tmp_path), args={"strict": True})
+
+
+def test_checks_are_loaded_from_module_utils(plugin: ModuleType, repo_root: Path) -> None:
+    model = plugin._load_model()
+    assert Path(model.__file__) == repo_root / "plugins" / "module_utils" / "inventory_model.py"
+    assert "check_etcd" in [checker.__name__ for checker in model.CHECKERS]
+
+
+def test_to_plain_rebuilds_builtin_types(plugin: ModuleType) -> None:
+    class Tagged(str):
+        pass
+
+    value = {Tagged("a"): [Tagged("b"), 1, True, None, 1.5, ("c",)]}
+    plain = plugin.to_plain(value)
+    assert plain == {"a": ["b", 1, True, None, 1.5, ["c"]]}
+    assert type(next(iter(plain))) is str
+    assert type(plain["a"][0]) is str

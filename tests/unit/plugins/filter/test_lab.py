@@ -1,0 +1,73 @@
+"""The lab filters turn per-group container options and Lustre targets into podman args."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+_PATH = Path(__file__).resolve().parents[4] / "plugins" / "filter" / "lab.py"
+_spec = importlib.util.spec_from_file_location("jovial_filter_lab", _PATH)
+lab = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lab)
+
+DEFAULTS = {
+    "volumes": ["/cache:/var/cache/apt/archives"],
+    "tmpfs": {"/tmp": "rw,exec"},
+    "cap_add": [],
+    "sysctl": {},
+    "privileged": False,
+}
+BY_GROUP = {
+    "proxy": {"cap_add": ["NET_ADMIN", "NET_RAW"], "sysctl": {"net.ipv4.ip_nonlocal_bind": 1}},
+    "ldap_server": {"cap_add": ["NET_ADMIN"], "volumes": ["/x:/y"]},
+    "lustre_oss": {"privileged": True},
+}
+
+
+def test_node_in_no_special_group_gets_the_defaults():
+    opts = lab.lab_container_options(["etcd", "lab_nodes"], BY_GROUP, DEFAULTS)
+    assert opts == {
+        "volumes": ["/cache:/var/cache/apt/archives"],
+        "cap_add": [],
+        "devices": [],
+        "sysctl": {},
+        "tmpfs": {"/tmp": "rw,exec"},
+        "privileged": False,
+    }
+
+
+def test_options_of_every_group_are_merged_without_duplicates():
+    opts = lab.lab_container_options(["proxy", "ldap_server", "lustre_oss"], BY_GROUP, DEFAULTS)
+    assert opts["cap_add"] == ["NET_ADMIN", "NET_RAW"]
+    assert opts["volumes"] == ["/cache:/var/cache/apt/archives", "/x:/y"]
+    # podman takes sysctl values as strings.
+    assert opts["sysctl"] == {"net.ipv4.ip_nonlocal_bind": "1"}
+    assert opts["privileged"] is True
+
+
+def test_unknown_option_names_the_group_and_the_allowed_keys():
+    with pytest.raises(AnsibleFilterError, match=r"lab_container_by_group.proxy has unknown"):
+        lab.lab_container_options(["proxy"], {"proxy": {"caps": ["NET_ADMIN"]}}, DEFAULTS)
+
+
+def test_options_that_are_not_a_mapping_are_refused():
+    with pytest.raises(AnsibleFilterError, match="must be a mapping"):
+        lab.lab_container_options(["proxy"], {"proxy": ["NET_ADMIN"]}, DEFAULTS)
+
+
+def test_a_lustre_target_becomes_a_disk_shared_by_its_pair():
+    disk = lab.jovial_lab_disk({"kind": "ost", "index": 1, "primary": "oss2", "failover": "oss1"})
+    assert disk == {
+        "name": "ost1",
+        "size": "256M",
+        "hosts": ["oss2", "oss1"],
+        "device": "/dev/jovial-ost1",
+    }
+
+
+def test_a_target_without_its_failover_host_is_refused():
+    with pytest.raises(AnsibleFilterError, match="needs kind, index, primary and failover"):
+        lab.jovial_lab_disk({"kind": "mdt", "index": 0, "primary": "mds1"})
