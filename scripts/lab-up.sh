@@ -5,18 +5,18 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 mkdir -p build/lab
-export JOVIAL_SUMMARY_FILE=$top/build/lab/last-converge.json
+summary=$top/build/lab/last-converge.json
 
 start=$(date +%s)
 echo ">> lab: containers (playbooks/lab-up.yml)"
 ansible-playbook -i inventories/lab playbooks/lab-up.yml
 echo ">> lab: converge site.yml"
-ansible-playbook -i inventories/lab site.yml
+JOVIAL_SUMMARY_FILE=$summary ansible-playbook -i inventories/lab site.yml
 echo ">> lab: access details"
 ansible-playbook -i inventories/lab playbooks/lab-access.yml >/dev/null
 elapsed=$(( $(date +%s) - start ))
 
-python3 - "$JOVIAL_SUMMARY_FILE" "$elapsed" <<'PY'
+python3 - "$summary" "$elapsed" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
 print(f"\nJovial lab is up ({sys.argv[2]} s in all, site.yml {run['elapsed']:.0f} s)\n")

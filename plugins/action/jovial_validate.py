@@ -126,10 +126,10 @@ class ActionModule(ActionBase):
             str(group): [str(host) for host in members]
             for group, members in (task_vars.get("groups") or {}).items()
         }
-        model_hosts = model_module.InventoryModel(groups=groups, hosts={}, site={})
+        inventory_only = model_module.InventoryModel(groups=groups, hosts={}, site={})
         hostvars = task_vars.get("hostvars") or {}
         hosts: dict[str, dict[str, Any]] = {}
-        for host in model_module.managed_hosts(model_hosts):
+        for host in model_module.managed_hosts(inventory_only):
             hosts[host] = {}
             if host not in hostvars:
                 continue

@@ -59,8 +59,10 @@ def main() -> int:
     }
     (OUT / "lab_converge.json").write_text(json.dumps(result, indent=2))
     print(f"cold make lab: {cold['total_s']} s (site.yml {cold['site_yml_s']} s)")
-    print(f"no-op re-run:  {noop['total_s']} s (site.yml {noop['site_yml_s']} s), "
-          f"changed={noop['changed']}")
+    print(
+        f"no-op re-run:  {noop['total_s']} s (site.yml {noop['site_yml_s']} s), "
+        f"changed={noop['changed']}"
+    )
     print(f"written: {OUT / 'lab_converge.json'}")
     return 0
 

@@ -3,4 +3,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources"))
 
-from jovial_fixtures import *  # noqa: E402,F403
+from jovial_fixtures import *  # noqa: F403
