@@ -68,8 +68,11 @@ molecule: deps image ## Every Molecule scenario (converge, idempotence, verify, 
 	  molecule test -s $$s || exit 1; \
 	done
 
-bench: deps image ## Benchmarks (write figures to build/bench/)
-	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) python tests/bench/bench_lab_converge.py
+bench: deps image ## Benchmarks (write figures to build/bench/); BENCH=name runs one
+	@export JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print); \
+	for b in $(or $(BENCH:%=tests/bench/bench_%.py),$(sort $(wildcard tests/bench/bench_*.py))); do \
+	  echo ">> $$b"; python $$b || exit 1; \
+	done
 
 clean: lab-down ## Remove the lab and build outputs (keeps the package cache)
 	rm -rf build/bench build/lab

@@ -20,10 +20,10 @@ python3 - "$summary" "$elapsed" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
 print(f"\nJovial lab is up ({sys.argv[2]} s in all, site.yml {run['elapsed']:.0f} s)\n")
-print(f"  {'layer':<28} {'elapsed':>8}  hosts")
+print(f"  {'layer':<58} {'elapsed':>8}  ran on")
 for play in run["plays"]:
     hosts = ", ".join(play["hosts"]) or "-"
-    print(f"  {play['name']:<28} {play['elapsed']:>7.1f}s  {hosts}")
+    print(f"  {play['name'][:58]:<58} {play['elapsed']:>7.1f}s  {hosts}")
 changed = {h: s["changed"] for h, s in run["stats"].items() if s["changed"]}
 print(f"\n  changed tasks: {sum(changed.values())}" + (f" ({changed})" if changed else " (converged)"))
 PY

@@ -3,7 +3,7 @@
 Enabled through ansible.cfg. When JOVIAL_SUMMARY_FILE is set, the run is written there as
 JSON (`make lab` prints it as the per-layer summary; tests/bench/ reads it for timings):
 
-    {"elapsed": s, "plays": [{"name", "hosts", "elapsed"}], "roles": {role: s},
+    {"elapsed": s, "plays": [{"name", "hosts" (where tasks ran), "elapsed"}], "roles": {role: s},
      "stats": {host: {"ok", "changed", "failures", "unreachable", "skipped"}}}
 """
 
@@ -57,15 +57,27 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play: Any) -> None:
         self._close_play()
         self._play_start = time.monotonic()
-        variable_manager = play.get_variable_manager()
-        hosts = variable_manager._inventory.get_hosts(play.hosts) if variable_manager else []
-        self._plays.append(
-            {
-                "name": play.get_name().strip(),
-                "hosts": sorted(h.name for h in hosts),
-                "elapsed": None,
-            }
-        )
+        self._plays.append({"name": play.get_name().strip(), "hosts": [], "elapsed": None})
+
+    def _ran_on(self, result: Any) -> None:
+        """Record where a task really ran (delegation and run_once included)."""
+        if not self._plays:
+            return
+        delegate_to = getattr(result._task, "delegate_to", None)
+        if isinstance(delegate_to, str) and "{" not in delegate_to:
+            name = delegate_to
+        else:
+            name = result._host.get_name()
+        hosts = self._plays[-1]["hosts"]
+        if name not in hosts:
+            hosts.append(name)
+            hosts.sort()
+
+    def v2_runner_on_ok(self, result: Any) -> None:
+        self._ran_on(result)
+
+    def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
+        self._ran_on(result)
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
         self._close_task()
