@@ -41,7 +41,8 @@ fi
 if [[ $want != "$have" ]]; then
   echo ">> installing Python dependencies into .venv (pyproject.toml changed)"
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet ".[test]"
+  # Editable: src/jovial_hub changes are live without a reinstall.
+  .venv/bin/pip install --quiet --editable ".[test]"
   echo "$want" > .venv/.jovial-deps
 fi
 echo ">> prerequisites ready: $(.venv/bin/ansible --version | head -1), podman $(podman --version | awk '{print $3}')"
