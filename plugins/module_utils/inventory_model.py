@@ -42,6 +42,11 @@ MANAGED_GROUPS: tuple[str, ...] = (
 # from the control node's variables; the vault_* variables named by jovial_required_secrets are
 # collected separately (InventoryModel.secrets).
 SITE_VARIABLES: tuple[str, ...] = (
+    # LDAP layer (check_ldap_*)
+    "ldap_base_dn",
+    "ldap_users",
+    "ldap_groups",
+    "ldap_uris",
     "jovial_site",
     "jovial_domain",
     "jovial_networks",
@@ -51,6 +56,27 @@ SITE_VARIABLES: tuple[str, ...] = (
     "jovial_required_secrets",
     "jovial_uid_range",
     "jovial_gid_range",
+    # proxy layer (check_proxy)
+    "jovial_pki_dir",
+    "nginx_proxy_vip_name",
+    "nginx_proxy_server_name",
+    "nginx_proxy_upstreams",
+    "nginx_proxy_tls_source",
+    "nginx_proxy_tls_cert_file",
+    "nginx_proxy_tls_key_file",
+    # etcd layer (check_etcd_settings)
+    "etcd_install_method",
+    "etcd_release_version",
+    "etcd_release_sha256",
+    "etcd_release_source",
+    "etcd_client_port",
+    "etcd_peer_port",
+    "etcd_metrics_port",
+    "etcd_heartbeat_interval",
+    "etcd_election_timeout",
+    "etcd_quota_backend_bytes",
+    "etcd_cert_valid_days",
+    "etcd_cert_extra_sans",
 )
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -525,6 +551,130 @@ def check_etcd(model: InventoryModel) -> list[str]:
     return problems
 
 
+ETCD_QUOTA_MAX = 8 * 1024**3  # etcd's largest supported backend quota (8 GiB)
+_ETCD_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _etcd_int(model: InventoryModel, name: str, low: int, high: int, fix: str) -> list[str]:
+    value = model.site.get(name)
+    if name in model.unresolved or value is None:
+        return []
+    if not _is_int(value) or not low <= value <= high:
+        return [f"{name} {show(value)} is not an integer from {low} to {high}; {fix}"]
+    return []
+
+
+def check_etcd_settings(model: InventoryModel) -> list[str]:
+    """etcd install source, ports, raft timing and TLS settings (members: check_etcd).
+
+    Unset variables take the etcd role's defaults (roles/etcd/defaults/main.yml), which are
+    valid, so only what the site sets is checked.
+    """
+    problems: list[str] = []
+    site = model.site
+    method = site.get("etcd_install_method")
+    if "etcd_install_method" not in model.unresolved and method is not None:
+        if method not in ("debian", "release"):
+            problems.append(
+                f"etcd_install_method {show(method)} is not debian or release; use debian "
+                "(Debian's packages) or release (a pinned upstream tarball)"
+            )
+        elif method == "release":
+            version = site.get("etcd_release_version")
+            if not isinstance(version, str) or not _ETCD_VERSION.match(version):
+                problems.append(
+                    f"etcd_release_version {show(version)} is not a version like 3.5.17; pin "
+                    "the upstream release in group_vars/all/etcd.yml"
+                )
+            digest = site.get("etcd_release_sha256")
+            if not isinstance(digest, str) or not _SHA256.match(digest):
+                problems.append(
+                    f"etcd_release_sha256 {show(digest)} is not a sha256 (64 lowercase hex "
+                    "digits); copy it from the release's SHA256SUMS into group_vars/all/etcd.yml"
+                )
+            source = site.get("etcd_release_source")
+            if not isinstance(source, str) or not source.strip():
+                problems.append(
+                    f"etcd_release_source {show(source)} is empty; set the tarball's URL on "
+                    "the site mirror or its absolute path on the control node"
+                )
+
+    ports: list[tuple[Any, str]] = []
+    for name in ("etcd_client_port", "etcd_peer_port", "etcd_metrics_port"):
+        found = _etcd_int(model, name, 1, 65535, "use a free TCP port")
+        problems.extend(found)
+        if not found and _is_int(site.get(name)):
+            ports.append((site[name], name))
+    for port, names in _duplicates(ports).items():
+        problems.append(f"{join_and(names)} are all {port}; give each listener its own port")
+
+    problems.extend(
+        _etcd_int(
+            model,
+            "etcd_heartbeat_interval",
+            10,
+            5000,
+            "use about the members' round-trip time in ms (100 on one LAN)",
+        )
+    )
+    problems.extend(
+        _etcd_int(
+            model,
+            "etcd_election_timeout",
+            50,
+            50000,
+            "use 10x etcd_heartbeat_interval in ms (1000 on one LAN)",
+        )
+    )
+    heartbeat = site.get("etcd_heartbeat_interval", 100)
+    election = site.get("etcd_election_timeout", 1000)
+    if _is_int(heartbeat) and _is_int(election) and 0 < election < 5 * heartbeat:
+        problems.append(
+            f"etcd_election_timeout {election} is less than 5x etcd_heartbeat_interval "
+            f"{heartbeat}; etcd refuses to start: set it to at least {5 * heartbeat} "
+            f"(10x, {10 * heartbeat}, is usual)"
+        )
+    problems.extend(
+        _etcd_int(
+            model,
+            "etcd_quota_backend_bytes",
+            1,
+            ETCD_QUOTA_MAX,
+            "etcd supports at most 8 GiB (8589934592); 2147483648 is its default",
+        )
+    )
+
+    problems.extend(
+        _etcd_int(
+            model,
+            "etcd_cert_valid_days",
+            1,
+            3650,
+            "certificates are reissued by re-running playbooks/etcd.yml; 825 is usual",
+        )
+    )
+    sans = site.get("etcd_cert_extra_sans")
+    if "etcd_cert_extra_sans" not in model.unresolved and sans is not None:
+        if not _is_list(sans):
+            problems.append(
+                f"etcd_cert_extra_sans: expected a list like ['DNS:etcd.example.org', "
+                f"'IP:10.0.0.5'], {_got(sans)}"
+            )
+        else:
+            for position, san in enumerate(sans):
+                kind, _, value = san.partition(":") if isinstance(san, str) else ("", "", "")
+                ok = (kind == "DNS" and all(_DNS_LABEL.match(x) for x in value.split("."))) or (
+                    kind == "IP" and _parse_address(value) is not None
+                )
+                if not ok:
+                    problems.append(
+                        f"etcd_cert_extra_sans[{position}] {show(san)} is not a subjectAltName "
+                        "like DNS:etcd.example.org or IP:10.0.0.5; fix or remove it"
+                    )
+    return problems
+
+
 def check_vips(model: InventoryModel) -> list[str]:
     """jovial_vips: named, inside their network, free, carried by a group of 2+ hosts."""
     if "jovial_vips" in model.unresolved:
@@ -861,6 +1011,345 @@ def check_id_ranges(model: InventoryModel) -> list[str]:
     return _check_id_range(model, "jovial_uid_range") + _check_id_range(model, "jovial_gid_range")
 
 
+# --------------------------------------------------------------------------------------------
+# Proxy layer: the front door (roles nginx_proxy and keepalived)
+
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})$")
+PROXY_TLS_SOURCES: tuple[str, ...] = ("site_ca", "files")
+# Any of these set means the site configures the proxy layer (group_vars/all/proxy.yml).
+PROXY_SETTINGS: tuple[str, ...] = (
+    "nginx_proxy_server_name",
+    "nginx_proxy_upstreams",
+    "nginx_proxy_vip_name",
+    "nginx_proxy_tls_source",
+)
+
+
+def _is_dns_name(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 253
+        and all(_DNS_LABEL.match(label) for label in value.split("."))
+    )
+
+
+def _proxy_vip(model: InventoryModel, vip_name: str, problems: list[str]) -> None:
+    """The proxy VIP exists and is carried by exactly the hosts of group proxy."""
+    vips = model.site.get("jovial_vips")
+    if "jovial_vips" in model.unresolved or not _is_list(vips):
+        vips = []
+    entry = next((v for v in vips if isinstance(v, Mapping) and v.get("name") == vip_name), None)
+    if entry is None:
+        problems.append(
+            f"proxy: no jovial_vips entry is named '{vip_name}' (nginx_proxy_vip_name); add the "
+            "front door's VIP to jovial_vips with group: proxy"
+        )
+        return
+    group = entry.get("group")
+    if not isinstance(group, str) or group not in model.groups:
+        return  # reported by check_vips
+    proxies = sorted(_group(model, "proxy"))
+    carriers = sorted(_group(model, group))
+    if carriers != proxies:
+        problems.append(
+            f"jovial_vips[{vip_name}]: carried by group {group} "
+            f"({join_and(carriers) if carriers else 'none'}) but group proxy is "
+            f"{join_and(proxies)}; the front door's VIP must move between exactly the proxy "
+            "hosts: set its group to proxy"
+        )
+
+
+def _proxy_upstreams(model: InventoryModel, problems: list[str]) -> None:
+    if "nginx_proxy_upstreams" in model.unresolved:
+        return
+    value = model.site.get("nginx_proxy_upstreams")
+    example = "['hub01:8000']"
+    if value is None or (_is_list(value) and not value):
+        problems.append(
+            "nginx_proxy_upstreams is not set; list the host:port of the service behind the "
+            f"front door in group_vars/all/proxy.yml, e.g. {example}"
+        )
+        return
+    if not _is_list(value):
+        problems.append(
+            f"nginx_proxy_upstreams: expected a list of host:port, {_got(value)}; "
+            f"write it as e.g. {example}"
+        )
+        return
+    for position, item in enumerate(value):
+        match = _HOST_PORT.match(item) if isinstance(item, str) else None
+        if match is None or not 1 <= int(match["port"]) <= 65535:
+            problems.append(
+                f"nginx_proxy_upstreams[{position}]: {show(item)} is not host:port; "
+                "write e.g. 'hub01:8000'"
+            )
+
+
+def _proxy_certificate(model: InventoryModel, problems: list[str]) -> None:
+    if "nginx_proxy_tls_source" in model.unresolved:
+        return
+    source = model.site.get("nginx_proxy_tls_source", "site_ca")
+    if source not in PROXY_TLS_SOURCES:
+        problems.append(
+            f"nginx_proxy_tls_source {show(source)} is not site_ca or files; use site_ca (a "
+            "certificate from the site CA) or files (nginx_proxy_tls_cert_file and _key_file)"
+        )
+        return
+    if source == "site_ca":
+        if "jovial_pki_dir" not in model.unresolved and not model.site.get("jovial_pki_dir"):
+            problems.append(
+                "jovial_pki_dir is not set and nginx_proxy_tls_source is site_ca; set "
+                "jovial_pki_dir in group_vars/all/site.yml to the site CA's directory on the "
+                "control node"
+            )
+        return
+    for variable, what in (
+        ("nginx_proxy_tls_cert_file", "PEM certificate chain"),
+        ("nginx_proxy_tls_key_file", "PEM private key"),
+    ):
+        if variable in model.unresolved:
+            continue
+        value = model.site.get(variable)
+        if value is None or value == "":
+            problems.append(
+                f"{variable} is not set and nginx_proxy_tls_source is files; set it to the "
+                f"absolute path of the front door's {what} on the control node"
+            )
+        elif not isinstance(value, str) or not value.startswith("/"):
+            problems.append(
+                f"{variable} {show(value)} is not an absolute path; set it to the absolute "
+                f"path of the front door's {what} on the control node"
+            )
+
+
+def check_proxy(model: InventoryModel) -> list[str]:
+    """The front door, when group proxy has hosts and any nginx_proxy_* setting is present:
+    the VIP named nginx_proxy_vip_name exists and is carried by exactly group proxy,
+    nginx_proxy_server_name is a DNS name, the upstreams are host:port, and the certificate
+    inputs fit nginx_proxy_tls_source."""
+    if not _group(model, "proxy"):
+        return []  # no front door at this site
+    if not any(name in model.site or name in model.unresolved for name in PROXY_SETTINGS):
+        # group_vars/all/proxy.yml absent: an inventory from before the proxy layer. The
+        # nginx_proxy role's own assert stops at its first task on the proxy hosts.
+        return []
+    problems: list[str] = []
+    vip_name = model.site.get("nginx_proxy_vip_name", "proxy")
+    if "nginx_proxy_vip_name" not in model.unresolved:
+        if isinstance(vip_name, str) and vip_name:
+            _proxy_vip(model, vip_name, problems)
+        else:
+            problems.append(
+                f"nginx_proxy_vip_name {show(vip_name)} is not a VIP name; set it to the name "
+                "of the front door's jovial_vips entry (proxy)"
+            )
+
+    if "nginx_proxy_server_name" not in model.unresolved:
+        name = model.site.get("nginx_proxy_server_name")
+        if name is None or name == "":
+            problems.append(
+                "nginx_proxy_server_name is not set; set it in group_vars/all/proxy.yml to the "
+                "name users type (e.g. jupyter.obs.example.org)"
+            )
+        elif not _is_dns_name(name):
+            problems.append(
+                f"nginx_proxy_server_name {show(name)} is not a DNS name; use dot-separated "
+                "labels of letters, digits and '-' (e.g. jupyter.obs.example.org)"
+            )
+    _proxy_upstreams(model, problems)
+    _proxy_certificate(model, problems)
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# LDAP layer (docs/inventory.md, "LDAP")
+
+LDAP_SECRETS: tuple[str, ...] = (
+    "vault_jovial_ca_passphrase",
+    "vault_ldap_reader_password",
+    "vault_ldap_replicator_password",
+)
+_LDAP_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+
+
+def _ldap_configured(model: InventoryModel) -> bool:
+    return bool(_group(model, "ldap_server")) or "ldap_base_dn" in model.site
+
+
+def check_ldap_providers(model: InventoryModel) -> list[str]:
+    """Exactly two hosts in ldap_server (a replicated provider pair) when LDAP is configured."""
+    if not _ldap_configured(model):
+        return []
+    members = _group(model, "ldap_server")
+    if len(members) == 2:
+        return []
+    listed = f" ({join_and(members)})" if members else ""
+    return [
+        f"group ldap_server has {_hosts_word(len(members))}{listed}; the LDAP layer needs "
+        "exactly two providers (a replicated pair): put two hosts in ldap_server in hosts.yml"
+    ]
+
+
+def _id_bounds(model: InventoryModel, variable: str) -> tuple[int, int] | None:
+    value = model.site.get(variable)
+    if not isinstance(value, Mapping):
+        return None
+    low, high = value.get("min"), value.get("max")
+    if _is_int(low) and _is_int(high) and low < high:
+        return low, high
+    return None
+
+
+def _ldap_entries(
+    model: InventoryModel, variable: str, problems: list[str]
+) -> list[tuple[str, Mapping]]:
+    """(label, entry) of each well-formed mapping of ldap_users / ldap_groups."""
+    value = model.site.get(variable)
+    if variable in model.unresolved or value is None:
+        return []
+    if not _is_list(value):
+        problems.append(f"{variable}: expected a list of mappings, {_got(value)}")
+        return []
+    found = []
+    for position, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            problems.append(f"{variable}[{position}]: expected a mapping, {_got(item)}")
+            continue
+        name = item.get("name")
+        label = (
+            f"{variable}[{name}]" if isinstance(name, str) and name else f"{variable}[{position}]"
+        )
+        if not isinstance(name, str) or not _LDAP_NAME.match(name):
+            problems.append(
+                f"{label}: name {show(name)} is not a POSIX name; use up to 32 lowercase "
+                "letters, digits, '_', '.' and '-', starting with a letter or '_'"
+            )
+        state = item.get("state", "present")
+        if state not in ("present", "absent"):
+            problems.append(
+                f"{label}: state {show(state)} is not present or absent; write state: absent "
+                "to remove the entry from the directory, or leave state out"
+            )
+        found.append((label, item))
+    return found
+
+
+def _check_ldap_ids(
+    entries: list[tuple[str, Mapping]], key: str, variable: str, bounds: tuple[int, int] | None
+) -> list[str]:
+    problems = []
+    seen: list[tuple[int, str]] = []
+    for label, item in entries:
+        value = item.get(key)
+        if not _is_int(value):
+            problems.append(
+                f"{label}: {key} {show(value)} is not an integer; write a number without quotes"
+            )
+            continue
+        if bounds and not bounds[0] <= value <= bounds[1]:
+            problems.append(
+                f"{label}: {key} {value} is outside {variable} ({bounds[0]}-{bounds[1]}); "
+                f"pick a free {key} inside it"
+            )
+        seen.append((value, label))
+    for value, labels in _duplicates(seen).items():
+        problems.append(f"{key} {value} is used by {join_and(labels)}; give each its own {key}")
+    return problems
+
+
+def check_ldap_directory(model: InventoryModel) -> list[str]:
+    """ldap_groups / ldap_users: POSIX names, unique ids inside the ranges, groups that exist."""
+    problems: list[str] = []
+    groups = _ldap_entries(model, "ldap_groups", problems)
+    users = _ldap_entries(model, "ldap_users", problems)
+    for variable, entries in (("ldap_groups", groups), ("ldap_users", users)):
+        names = [
+            (item.get("name"), label)
+            for label, item in entries
+            if isinstance(item.get("name"), str)
+        ]
+        for name, labels in _duplicates(names).items():
+            problems.append(
+                f"{variable}: '{name}' is defined {len(labels)} times; define it once "
+                "(state: absent removes it)"
+            )
+    problems += _check_ldap_ids(
+        groups, "gid", "jovial_gid_range", _id_bounds(model, "jovial_gid_range")
+    )
+    problems += _check_ldap_ids(
+        users, "uid", "jovial_uid_range", _id_bounds(model, "jovial_uid_range")
+    )
+
+    present = sorted(
+        item["name"]
+        for _, item in groups
+        if isinstance(item.get("name"), str) and item.get("state", "present") == "present"
+    )
+    choices = ", ".join(present) or "(none)"
+    for label, user in users:
+        if user.get("state", "present") != "present":
+            continue
+        primary = user.get("group")
+        if primary not in present:
+            problems.append(
+                f"{label}: primary group {show(primary)} is not a present group of ldap_groups; "
+                f"set group to one of: {choices} (or add the group)"
+            )
+        extra = user.get("groups", [])
+        if not _is_list(extra):
+            problems.append(f"{label}: groups: expected a list of group names, {_got(extra)}")
+        else:
+            for name in extra:
+                if name not in present:
+                    problems.append(
+                        f"{label}: supplementary group {show(name)} is not a present group of "
+                        f"ldap_groups; use one of: {choices} (or add the group)"
+                    )
+        password = user.get("password")
+        if not isinstance(password, str) or not password.strip():
+            problems.append(
+                f"{label}: password is not set (value not shown); set password: "
+                f'"{{{{ vault_ldap_password_{user.get("name")} }}}}" and that secret in '
+                "group_vars/all/vault.yml"
+            )
+    return problems
+
+
+def check_ldap_tls(model: InventoryModel) -> list[str]:
+    """Clients use ldaps:// URIs; the site CA and the LDAP secrets the providers need are set."""
+    if "ldap_base_dn" not in model.site:
+        return []
+    problems = []
+    if "jovial_pki_dir" not in model.unresolved and not model.site.get("jovial_pki_dir"):
+        problems.append(
+            "jovial_pki_dir is not set; the LDAP providers' certificates are issued by the site "
+            "CA kept there: set it in group_vars/all/site.yml"
+        )
+    uris = model.site.get("ldap_uris")
+    if "ldap_uris" not in model.unresolved and uris is not None:
+        if not _is_list(uris) or not uris:
+            problems.append(
+                f"ldap_uris: expected a non-empty list of ldaps:// URIs, {_got(uris)}; list "
+                "the providers (or their VIP), e.g. [ldaps://core1.example.org]"
+            )
+        else:
+            for position, uri in enumerate(uris):
+                if not isinstance(uri, str) or not re.match(r"^ldaps://[^/\s]+/?$", uri):
+                    problems.append(
+                        f"ldap_uris[{position}] {show(uri)} is not an ldaps:// URI; clients "
+                        "must reach the providers over TLS: use ldaps://<provider name>"
+                    )
+    required = model.site.get("jovial_required_secrets")
+    if "jovial_required_secrets" not in model.unresolved and _is_list(required):
+        for name in LDAP_SECRETS:
+            if name not in required:
+                problems.append(
+                    f"jovial_required_secrets does not list {name}; the LDAP layer needs it: "
+                    "add it there and its value to group_vars/all/vault.yml"
+                )
+    return problems
+
+
 CHECKERS: tuple[Checker, ...] = (
     check_unresolved,
     check_groups,
@@ -869,10 +1358,15 @@ CHECKERS: tuple[Checker, ...] = (
     check_hostnames,
     check_addresses,
     check_etcd,
+    check_etcd_settings,
     check_vips,
     check_lustre_targets,
     check_secrets,
     check_id_ranges,
+    check_proxy,
+    check_ldap_providers,
+    check_ldap_directory,
+    check_ldap_tls,
 )
 
 

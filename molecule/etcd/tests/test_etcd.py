@@ -1,0 +1,271 @@
+"""What an operator relies on from the etcd layer, then the failure drills.
+
+pytest runs the tests in file order: the checks of the converged cluster first, then the
+drills, each of which leaves all three members healthy for the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from etcd_drills import (
+    MEMBERS,
+    REPO,
+    ansible_env,
+    hashkv,
+    healthy_members,
+    keys_on,
+    leader_loss_drill,
+    local_keys,
+    playbook,
+    playbook_cmd,
+    sh,
+    wait_healthy,
+)
+from jovial_fixtures import wait_for
+
+ALL = sorted(MEMBERS)
+
+
+# -- The converged cluster ------------------------------------------------------------------
+
+
+def test_root_runs_etcdctl_with_no_flags_and_sees_every_member_healthy():
+    for name in ALL:
+        members = sh(name, "etcdctl member list")
+        assert members.returncode == 0, members.stderr
+        assert sorted(line.split(", ")[2] for line in members.stdout.splitlines()) == ALL
+        health = sh(name, "etcdctl endpoint health --cluster")
+        assert health.returncode == 0, health.stderr
+        # etcdctl 3.4 prints the health lines on stderr.
+        assert (health.stdout + health.stderr).count("is healthy") == 3, health
+
+
+def test_members_talk_tls_to_each_other():
+    data = json.loads(sh("me-etcd1", "etcdctl -w json member list").stdout)
+    for member in data["members"]:
+        assert all(u.startswith("https://") for u in member["peerURLs"]), member
+        assert all(u.startswith("https://") for u in member["clientURLs"]), member
+
+
+# etcdctl 3.4 refuses a flag that an ETCDCTL_* variable also sets: these checks pass every
+# setting as a flag, without root's environment.
+BARE = "env -u ETCDCTL_ENDPOINTS -u ETCDCTL_CACERT -u ETCDCTL_CERT -u ETCDCTL_KEY etcdctl"
+MEMBER_CERT = "--cert=/etc/etcd/pki/etcd-member.crt --key=/etc/etcd/pki/etcd-member.key"
+
+
+def test_plaintext_clients_are_refused():
+    for name, address in MEMBERS.items():
+        out = sh(
+            "me-etcd1",
+            f"{BARE} --endpoints=http://{address}:2379 --dial-timeout=2s --command-timeout=3s "
+            "put plaintext yes",
+        )
+        assert out.returncode != 0, f"{name} accepted a plaintext write"
+        assert "shadowed" not in out.stderr, out.stderr
+    # The metrics listener is plain HTTP but serves no key-value API.
+    api = sh(
+        "me-etcd1",
+        "curl -s -o /dev/null -w '%{http_code}' -X POST "
+        '-d \'{"key":"Zm9v"}\' http://10.78.2.12:2381/v3/kv/range',
+    )
+    assert api.stdout != "200", api.stdout
+    metrics = sh("me-etcd1", "curl -sf http://10.78.2.12:2381/metrics")
+    assert "etcd_server_has_leader 1" in metrics.stdout
+
+
+def test_clients_without_a_site_ca_certificate_are_refused():
+    base = f"{BARE} --endpoints=https://10.78.2.12:2379 --cacert=/etc/etcd/pki/ca.crt"
+    anonymous = sh("me-etcd1", f"{base} --dial-timeout=2s --command-timeout=3s get anything")
+    assert anonymous.returncode != 0
+    assert "shadowed" not in anonymous.stderr, anonymous.stderr
+    # A certificate from another CA is refused too.
+    rogue = sh(
+        "me-etcd1",
+        "cd /tmp && openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt "
+        "-days 1 -subj /CN=rogue 2>/dev/null && "
+        f"{base} --cert=/tmp/rogue.crt --key=/tmp/rogue.key --dial-timeout=2s "
+        "--command-timeout=3s get anything",
+    )
+    assert rogue.returncode != 0
+    assert "shadowed" not in rogue.stderr, rogue.stderr
+    # Guard: the same request with the member's site-CA certificate works.
+    allowed = sh("me-etcd1", f"{base} {MEMBER_CERT} get anything")
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_kube_apiserver_client_certificate_works_and_is_client_only():
+    pki = "/etc/etcd/pki/kube-apiserver"
+    out = sh(
+        "me-etcd2",
+        f"{BARE} --endpoints=https://10.78.2.11:2379,https://10.78.2.13:2379 "
+        f"--cacert={pki}/ca.crt --cert={pki}/apiserver-etcd-client.crt "
+        f"--key={pki}/apiserver-etcd-client.key put apiserver-check ok",
+    )
+    assert out.returncode == 0, out.stderr
+    usage = sh(
+        "me-etcd2", f"openssl x509 -in {pki}/apiserver-etcd-client.crt -noout -ext extendedKeyUsage"
+    )
+    assert "TLS Web Client Authentication" in usage.stdout
+    assert "Server" not in usage.stdout
+    # Kept on the control node for the Kubernetes layer.
+    pki_dir = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "issued" / "me-etcd1"
+    assert (pki_dir / "apiserver-etcd-client.crt").is_file()
+
+
+def test_tuning_reaches_the_running_members():
+    for name in ALL:
+        # etcd logs the configuration it runs with when it starts (zap JSON).
+        pid = sh(name, "systemctl show -p MainPID --value etcd").stdout.strip()
+        line = sh(
+            name,
+            f"journalctl _PID={pid} -o cat --no-pager | grep -m1 '\"starting an etcd server\"'",
+        ).stdout
+        config = json.loads(line)
+        assert config["heartbeat-interval"] == "100ms"
+        assert config["election-timeout"] == "1s"
+        assert config["quota-backend-bytes"] == 2147483648
+        assert config["auto-compaction-mode"] == "periodic"
+        assert config["pre-vote"] is True
+        assert config["listen-metrics-urls"] == [
+            f"http://{MEMBERS[name]}:2381",
+            "http://127.0.0.1:2381",
+        ]
+        # After the bootstrap, a restart with empty data can never create a second cluster.
+        assert "ETCD_INITIAL_CLUSTER_STATE=existing" in sh(name, "cat /etc/etcd/etcd.env").stdout
+        owner = sh(name, "stat -c '%U %a' /var/lib/etcd/data").stdout.strip()
+        assert owner == "etcd 700"
+
+
+def test_scheduled_snapshot_is_verified_and_rotated():
+    node = "me-etcd2"
+    assert sh(node, "systemctl is-enabled jovial-etcd-snapshot.timer").stdout.strip() == "enabled"
+    assert sh(node, "systemctl is-active jovial-etcd-snapshot.timer").stdout.strip() == "active"
+    for _ in range(4):  # etcd_backup_keep is 3 in this scenario
+        run = sh(node, "systemctl start jovial-etcd-snapshot.service && sleep 1")
+        assert run.returncode == 0, run.stderr
+    files = sh(node, "ls -1 /var/backups/etcd/").stdout.split()
+    assert len(files) == 3, files
+    status = sh(node, f"etcdctl -w json snapshot status /var/backups/etcd/{sorted(files)[-1]}")
+    assert status.returncode == 0 and json.loads(status.stdout)["totalKey"] > 0
+
+
+def test_backup_playbook_fetches_a_verified_snapshot():
+    out = playbook("etcd-backup.yml")
+    assert out.returncode == 0, out.stdout[-3000:]
+    fetched = sorted(
+        (Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "etcd-backups").glob("*.db")
+    )
+    assert fetched, out.stdout[-2000:]
+    assert fetched[-1].stat().st_size > 0
+
+
+def test_verify_playbook_reports_the_cluster_healthy():
+    out = playbook("verify.yml")
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "identical hashkv" in out.stdout
+
+
+# -- Drills (each leaves the cluster healthy) -----------------------------------------------
+
+
+def test_drill_a_leader_killed_while_writing_loses_no_acknowledged_write():
+    result = leader_loss_drill("drill/a")
+    print(
+        f"\nleader {result['old_leader']} killed; {len(result['acked'])} of {result['attempts']} "
+        f"writes acknowledged; longest gap between acknowledged writes: "
+        f"{result['longest_gap_s']} s (target: under 3 s, measured by tests/bench/bench_etcd.py)"
+    )
+    assert result["acked"], "no write was acknowledged"
+    # Writes went on after the leader died (the writer ran 10 s past the kill).
+    assert result["acked_after_kill"] > 0, result
+    assert wait_healthy(result["writer"], ALL) == ALL
+    for name in ALL:  # including the old leader, restarted by systemd
+        acked = set(result["acked"])
+        missing = acked - keys_on(name, "drill/a", expected=acked)
+        assert not missing, f"{name} lost acknowledged writes {sorted(missing)}"
+
+
+def test_drill_b_two_members_down_stops_writes_and_one_back_resumes_them():
+    survivor, first_back, second_back = "me-etcd1", "me-etcd2", "me-etcd3"
+    assert sh(survivor, "etcdctl put drill/b/before 1").returncode == 0
+    for name in (first_back, second_back):
+        assert sh(name, "systemctl stop etcd").returncode == 0
+    refused = sh(survivor, "etcdctl --command-timeout=3s put drill/b/during 1")
+    assert refused.returncode != 0, "a write succeeded without quorum"
+    assert sh(first_back, "systemctl start etcd").returncode == 0
+    resumed = sh(survivor, "etcdctl --command-timeout=5s put drill/b/after 1")
+    assert resumed.returncode == 0, resumed.stderr
+    assert sh(second_back, "systemctl start etcd").returncode == 0
+    assert wait_healthy(survivor, ALL) == ALL
+    assert sh(survivor, "etcdctl put drill/b/sync 1").returncode == 0
+    # Nothing diverged: every member holds the same keys and the same hash of its store.
+    wait_for(lambda: len({tuple(local_keys(n, "drill/b")) for n in ALL}) == 1, timeout=30)
+    held = {name: local_keys(name, "drill/b") for name in ALL}
+    assert len({tuple(keys) for keys in held.values()}) == 1, held
+    assert {"drill/b/before", "drill/b/after", "drill/b/sync"} <= set(held[survivor])
+    hashes = hashkv(survivor)
+    assert len(set(hashes.values())) == 1, hashes
+
+
+def test_drill_c_recovery_refuses_when_it_would_lose_quorum():
+    target, other = "me-etcd3", "me-etcd2"
+    assert sh(other, "systemctl stop etcd").returncode == 0
+    assert sh(target, "systemctl stop etcd && rm -rf /var/lib/etcd/data").returncode == 0
+    out = playbook("recover-etcd-member.yml", "-l", target)
+    assert out.returncode != 0
+    assert "Refusing to recover me-etcd3: it would lose quorum" in out.stdout, out.stdout[-3000:]
+    # Nothing was changed: the member list still has three voting members.
+    assert sh(other, "systemctl start etcd").returncode == 0
+    members = json.loads(sh("me-etcd1", "etcdctl -w json member list").stdout)["members"]
+    assert sorted(m["name"] for m in members) == ALL
+    assert not any(m.get("isLearner") for m in members)
+
+
+def test_drill_c_wiped_member_is_back_and_consistent_after_the_recovery_playbook():
+    target = "me-etcd3"  # its data was wiped by the test above
+    assert sh(target, "test -e /var/lib/etcd/data/member").returncode != 0
+    assert sh("me-etcd1", "etcdctl put drill/c/before-recovery 1").returncode == 0
+    out = playbook("recover-etcd-member.yml", "-l", target)
+    assert out.returncode == 0, out.stdout[-4000:]
+    assert healthy_members("me-etcd1") == ALL
+    members = json.loads(sh("me-etcd1", "etcdctl -w json member list").stdout)["members"]
+    assert sorted(m["name"] for m in members) == ALL
+    assert not any(m.get("isLearner") for m in members)
+    hashes = hashkv("me-etcd1")
+    assert len(hashes) == 3 and len(set(hashes.values())) == 1, hashes
+    assert "drill/c/before-recovery" in local_keys(target, "drill/c")
+
+
+def test_recovery_refuses_to_wipe_a_healthy_member():
+    out = playbook("recover-etcd-member.yml", "-l", "me-etcd2")
+    assert out.returncode != 0
+    assert "me-etcd2 is a healthy member" in out.stdout, out.stdout[-3000:]
+    assert healthy_members("me-etcd1") == ALL
+
+
+def test_a_configuration_change_rolls_one_member_at_a_time_and_keeps_quorum():
+    before = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
+    run = subprocess.Popen(
+        [*playbook_cmd("etcd.yml"), "-e", "etcd_snapshot_count=10001"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ansible_env(),
+        cwd=REPO,
+    )
+    # Poll systemd on every member while the playbook runs: which members are not running.
+    down_together: list[list[str]] = []
+    while run.poll() is None:
+        down = [n for n in ALL if sh(n, "systemctl is-active etcd").stdout.strip() != "active"]
+        down_together.append(down)
+    out = run.stdout.read() if run.stdout else ""
+    assert run.returncode == 0, out[-3000:]
+    after = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
+    assert all(before[n] != after[n] for n in ALL), (before, after)
+    # Never more than one member down at a time: quorum held throughout.
+    assert max((len(down) for down in down_together), default=0) <= 1, down_together
+    assert healthy_members("me-etcd1") == ALL

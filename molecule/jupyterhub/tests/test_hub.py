@@ -1,0 +1,211 @@
+"""An astronomer's path through the front door, with real clients.
+
+Everything goes through the proxy VIP over HTTPS verified against the site CA: an HTTP
+client that keeps cookies and sends the XSRF token logs in with an LDAP account, starts a
+server, and runs code in a kernel over its websocket. The kernel must run as the user's LDAP
+uid/gid with HOME on the shared home root; another user must be refused; a wrong password
+must be refused; a hub restart must leave the running server (and its files) alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from jovial_fixtures import wait_for
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+VIP = "10.78.5.100"
+BASE = f"https://{VIP}"
+EPH = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+CA = str(EPH / "pki" / "ca.crt")
+USERS = {"ada": (10001, 10100), "bruno": (10002, 10101)}
+
+
+def _password(user: str) -> str:
+    return (EPH / "secrets" / f"ldap_password_{user}").read_text().strip()
+
+
+def _login(user: str, password: str) -> tuple[requests.Session, requests.Response]:
+    s = requests.Session()
+    s.verify = CA
+    page = s.get(f"{BASE}/hub/login", timeout=30)
+    page.raise_for_status()
+    xsrf = s.cookies.get("_xsrf", path="/hub/")
+    assert xsrf, "the login page did not set an _xsrf cookie"
+    resp = s.post(
+        f"{BASE}/hub/login",
+        data={"username": user, "password": password, "_xsrf": xsrf},
+        timeout=60,
+    )
+    return s, resp
+
+
+def _hub_xsrf(s: requests.Session) -> dict[str, str]:
+    return {"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/") or ""}
+
+
+@pytest.fixture(scope="module")
+def ada() -> requests.Session:
+    s, resp = _login("ada", _password("ada"))
+    assert resp.status_code == 200, resp.text[:500]
+    assert "jupyterhub-session-id" in s.cookies
+    return s
+
+
+def _start_server(s: requests.Session, user: str) -> None:
+    resp = s.post(f"{BASE}/hub/api/users/{user}/server", headers=_hub_xsrf(s), timeout=120)
+    assert resp.status_code in (201, 202, 400), resp.text  # 400: already running
+
+    def ready():
+        info = s.get(f"{BASE}/hub/api/users/{user}", headers=_hub_xsrf(s), timeout=30).json()
+        server = info.get("servers", {}).get("")
+        return server and server.get("ready")
+
+    assert wait_for(ready, timeout=180, interval=2), f"{user}'s server never became ready"
+
+
+def _open_server(s: requests.Session, user: str) -> str:
+    """Go through the OAuth dance to the user's server; return its XSRF token."""
+    resp = s.get(f"{BASE}/user/{user}/api/status", timeout=60)
+    assert resp.status_code == 200, (resp.status_code, resp.url, resp.text[:300])
+    page = s.get(f"{BASE}/user/{user}/lab", timeout=60)
+    page.raise_for_status()
+    xsrf = s.cookies.get("_xsrf", path=f"/user/{user}/")
+    assert xsrf, "the user's server did not set an _xsrf cookie"
+    return xsrf
+
+
+async def _execute(s: requests.Session, user: str, xsrf: str, code: str) -> str:
+    kernel = s.post(
+        f"{BASE}/user/{user}/api/kernels",
+        headers={"X-XSRFToken": xsrf},
+        json={"name": "python3"},
+        timeout=60,
+    )
+    assert kernel.status_code == 201, kernel.text
+    kid = kernel.json()["id"]
+    cookie = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+    ws = await websocket_connect(
+        HTTPRequest(
+            f"wss://{VIP}/user/{user}/api/kernels/{kid}/channels",
+            headers={"Cookie": cookie},
+            ca_certs=CA,
+        )
+    )
+    msg_id = uuid.uuid4().hex
+    await ws.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "username": user,
+                    "session": uuid.uuid4().hex,
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "content": {"code": code, "silent": False, "store_history": False},
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+    )
+    output = []
+    while True:
+        raw = await asyncio.wait_for(ws.read_message(), timeout=60)
+        assert raw is not None, "kernel websocket closed before the reply"
+        msg = json.loads(raw)
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            output.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            pytest.fail(f"kernel error: {msg['content']}")
+        elif msg["msg_type"] == "execute_reply":
+            break
+    ws.close()
+    return "".join(output)
+
+
+def test_wrong_password_is_refused():
+    s, resp = _login("ada", "not-" + _password("ada"))
+    assert resp.status_code == 403
+    assert "Invalid username or password" in resp.text
+    assert "jupyterhub-session-id" not in s.cookies
+
+
+def test_login_spawn_and_code_runs_as_the_users_ldap_identity(ada, node):
+    _start_server(ada, "ada")
+    xsrf = _open_server(ada, "ada")
+    out = _execute(
+        ada,
+        "ada",
+        xsrf,
+        "import os; print(os.getuid(), os.getgid(), os.environ['HOME']);"
+        "open(os.path.expanduser('~/survives-restart.txt'), 'w').write('m31')",
+    )
+    uid, gid, home = asyncio.run(out).split()
+    assert (int(uid), int(gid)) == USERS["ada"]
+    assert home == "/lustre/home/ada"
+    # The file the kernel wrote is the user's, on the shared home root, as SSSD sees it.
+    owner = node("mj-hub").run("stat -c '%U %u %g' /lustre/home/ada/survives-restart.txt")
+    assert owner.stdout.split() == ["ada", "10001", "10100"]
+    # No user code as root: every process of ada's server runs as her uid.
+    ps = node("mj-hub").run("ps -o uid= -u ada")
+    assert ps.rc == 0 and set(ps.stdout.split()) == {"10001"}
+
+
+def test_another_user_cannot_reach_the_server(ada):
+    s, resp = _login("bruno", _password("bruno"))
+    assert resp.status_code == 200
+    other = s.get(f"{BASE}/user/ada/api/status", timeout=60)
+    assert other.status_code == 403
+    assert ada.get(f"{BASE}/user/ada/api/status", timeout=60).status_code == 200
+
+
+def test_hub_restart_keeps_the_running_server_and_its_files(ada, node):
+    hub = node("mj-hub")
+    unit = "jupyter-ada-singleuser"
+    pid_before = hub.run(f"systemctl show -p MainPID --value {unit}").stdout.strip()
+    assert hub.run("systemctl restart jupyterhub").rc == 0
+
+    def hub_up():
+        try:
+            return requests.get(f"{BASE}/hub/api/", verify=CA, timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    assert wait_for(hub_up, timeout=60, interval=1)
+    assert hub.run(f"systemctl show -p MainPID --value {unit}").stdout.strip() == pid_before
+    resp = ada.get(f"{BASE}/user/ada/api/contents/survives-restart.txt", timeout=60)
+    assert resp.status_code == 200
+    assert resp.json()["content"] == "m31"
+
+
+def test_every_start_and_stop_is_recorded_for_accounting(ada, node):
+    stop = ada.delete(f"{BASE}/hub/api/users/ada/server", headers=_hub_xsrf(ada), timeout=120)
+    assert stop.status_code in (202, 204), stop.text
+    hub = node("mj-hub")
+
+    def stopped_row():
+        rows = hub.run(
+            "sqlite3 -json /var/lib/jupyterhub/accounting.sqlite "
+            "\"SELECT user, resources, started, stopped FROM servers WHERE user='ada'\""
+        )
+        records = json.loads(rows.stdout or "[]")
+        return records and records[-1]["stopped"] and records[-1]
+
+    record = wait_for(stopped_row, timeout=60, interval=2)
+    assert record, "ada's server stop was not recorded"
+    assert record["stopped"] >= record["started"] > 0
+    assert re.search(r"mem_limit", record["resources"])
+    assert hub.run("systemctl is-active jupyter-ada-singleuser").stdout.strip() != "active"

@@ -1,0 +1,110 @@
+"""Build the hub's traitlets configuration from plain settings (what the role renders).
+
+Each builder returns ``{trait: value}`` for one configurable class; :func:`apply` assigns
+them on the hub's config object. Builders set complete values (never append to or mutate a
+configured list or dict), so the configuration is the same whatever ran before.
+
+In ``jupyterhub_config.py``::
+
+    from jovial_hub import config
+    settings = config.load_settings("/etc/jupyterhub/jovial.json")
+    config.apply(c, "JovialLDAPAuthenticator", config.authenticator_config(settings["ldap"]))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["apply", "authenticator_config", "load_settings"]
+
+AUTHENTICATOR_CLASS = "jovial_hub.auth.JovialLDAPAuthenticator"
+
+
+def load_settings(path: str | Path) -> dict[str, Any]:
+    """The hub's settings file (JSON written by the role)."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def apply(config: Any, section: str, traits: Mapping[str, Any]) -> None:
+    """``config.<section>.<trait> = value`` for every trait (``config`` is the ``c`` of a
+    JupyterHub config file, a ``traitlets.config.Config``)."""
+    target = config[section]
+    for name, value in traits.items():
+        target[name] = value
+
+
+def _servers(uris: list[str]) -> tuple[list[str], str, int]:
+    """Host names, TLS strategy and port from an LDAP URI list (all must use one scheme and
+    one port: LDAPAuthenticator has one port and one TLS setting)."""
+    if not uris:
+        raise ValueError("ldap.uris is empty: list the directory's ldaps:// URIs")
+    parts = [urlsplit(u) for u in uris]
+    schemes = {p.scheme for p in parts}
+    if not schemes <= {"ldaps", "ldap"} or len(schemes) != 1:
+        raise ValueError(f"ldap.uris {uris}: use only ldaps:// (or only ldap:// with StartTLS)")
+    scheme = schemes.pop()
+    ports = {p.port or (636 if scheme == "ldaps" else 389) for p in parts}
+    if len(ports) != 1:
+        raise ValueError(f"ldap.uris {uris}: every URI must use the same port")
+    hosts = [p.hostname or "" for p in parts]
+    if not all(hosts):
+        raise ValueError(f"ldap.uris {uris}: every URI needs a host name")
+    return hosts, "on_connect" if scheme == "ldaps" else "before_bind", ports.pop()
+
+
+def authenticator_config(ldap: Mapping[str, Any]) -> dict[str, Any]:
+    """Traits of :class:`jovial_hub.auth.JovialLDAPAuthenticator` from the ``ldap`` settings:
+
+    ``uris`` (tried in order), ``ca_file`` (TLS is always verified), ``base_dn``,
+    ``user_base`` (default ``ou=people,<base_dn>``), ``group_base`` (default
+    ``ou=groups,<base_dn>``), ``bind_dn``/``bind_password`` (the read-only service account:
+    the user's DN is looked up with it; without it the DN is ``uid=<user>,<user_base>``),
+    ``allowed_groups`` and ``admin_groups`` (group names, under ``group_base``).
+    """
+    hosts, tls_strategy, port = _servers(list(ldap.get("uris") or []))
+    if not ldap.get("ca_file"):
+        raise ValueError("ldap.ca_file is not set: the directory's CA certificate is required")
+    base_dn = ldap.get("base_dn") or ""
+    user_base = ldap.get("user_base") or f"ou=people,{base_dn}"
+    group_base = ldap.get("group_base") or f"ou=groups,{base_dn}"
+    admin_groups = [f"cn={g},{group_base}" for g in ldap.get("admin_groups") or []]
+    allowed = [f"cn={g},{group_base}" for g in ldap.get("allowed_groups") or []]
+    allowed_groups = list(dict.fromkeys(allowed + admin_groups))
+    traits: dict[str, Any] = {
+        "server_address": hosts[0],
+        "server_addresses": hosts,
+        "server_port": port,
+        "tls_strategy": tls_strategy,
+        "tls_kwargs": {"ca_certs_file": str(ldap["ca_file"]), "validate": 2},  # CERT_REQUIRED
+        "user_search_base": user_base,
+        "user_attribute": "uid",
+        "valid_username_regex": r"^[a-z_][a-z0-9_-]{0,31}$",
+        "allowed_groups": allowed_groups,
+        "admin_groups": admin_groups,
+        "group_search_filter": "(&(objectClass=posixGroup)(memberUid={uid}))",
+        "group_attributes": ["memberUid"],
+    }
+    if ldap.get("bind_dn"):
+        if not ldap.get("bind_password"):
+            raise ValueError("ldap.bind_password is empty while ldap.bind_dn is set")
+        traits.update(
+            {
+                "lookup_dn": True,
+                "bind_dn_template": [],
+                "lookup_dn_search_user": str(ldap["bind_dn"]),
+                "lookup_dn_search_password": str(ldap["bind_password"]),
+                "lookup_dn_search_filter": "(&(objectClass=posixAccount)({login_attr}={login}))",
+                "lookup_dn_user_dn_attribute": "uid",
+            }
+        )
+    else:
+        traits.update({"lookup_dn": False, "bind_dn_template": [f"uid={{username}},{user_base}"]})
+    return traits

@@ -1,0 +1,356 @@
+"""Every Kubernetes manifest of roles/jupyterhub/templates/k8s/, rendered by Ansible's Templar
+with the sample inventory (inventories/sample, read by InventoryManager/VariableManager as a
+play on hub01 sees it) on top of the role's real defaults, then:
+
+- validated against the Kubernetes OpenAPI schema of the pinned version (strict);
+- pods and pod templates checked against Pod Security "restricted";
+- the hub's rendered settings fed to jovial_hub.hubconfig, and the KubeSpawner it configures
+  asked for a user's pod manifest, which must pass both checks too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from ansible.vars.hostvars import HostVars
+from ansible.vars.manager import VariableManager
+from kubespawner import KubeSpawner
+from traitlets.config import Config
+
+from jovial_hub import hubconfig, podsecurity, schema
+from jovial_hub.identity import Identity
+
+ROLE = Path(__file__).resolve().parents[3] / "roles" / "jupyterhub"
+TEMPLATES = sorted((ROLE / "templates" / "k8s").glob("*.yaml.j2"))
+SAMPLE = Path(__file__).resolve().parents[3] / "inventories" / "sample"
+
+# Inputs of the role's shared (not kubernetes-specific) part, used only when the role's
+# defaults / the sample inventory do not define them yet.
+SHARED_FALLBACKS: dict[str, Any] = {
+    "jupyterhub_proxy_token": "REPLACE-ME-proxy-token",
+    "jupyterhub_ldap_uris": ["ldaps://ldap01.obs.example.org", "ldaps://ldap02.obs.example.org"],
+    "jupyterhub_ldap_base_dn": "dc=obs,dc=example,dc=org",
+    "jupyterhub_ldap_bind_dn": "cn=reader,ou=services,dc=obs,dc=example,dc=org",
+    "jupyterhub_ldap_bind_password": "REPLACE-ME-reader",
+    "jupyterhub_admin_groups": ["jovial-admins"],
+    "jupyterhub_allowed_groups": ["survey-gal", "survey-var"],
+}
+
+
+def render(ca: Path, overrides: dict[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """{template name: [objects]} for every hub of jupyterhub_hubs; ``overrides`` act as
+    extra vars (highest precedence)."""
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(SAMPLE)])
+    manager = VariableManager(loader=loader, inventory=inventory)
+    HostVars(inventory=inventory, variable_manager=manager, loader=loader)
+    play_vars = manager.get_vars(host=inventory.get_host("hub01"), include_hostvars=True)
+    defaults = loader.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True)
+    variables: dict[str, Any] = dict(SHARED_FALLBACKS)
+    variables.update(defaults)  # role defaults: lowest precedence after the fallbacks
+    variables.update(play_vars)  # inventory wins over role defaults
+    variables["jupyterhub_k8s_ldap_ca_file"] = str(ca)
+    variables.update(overrides or {})
+    templar = Templar(loader=loader, variables=variables)
+    hubs = templar.template(trust_as_template("{{ jupyterhub_hubs }}"))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for hub in hubs:
+        for path in TEMPLATES:
+            templar.available_variables = {**variables, "__jupyterhub_hub": hub}
+            text = templar.template(trust_as_template(path.read_text()))
+            docs = [d for d in yaml.safe_load_all(text) if d]
+            out.setdefault(path.name, []).extend(docs)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ca_file(tmp_path_factory) -> Path:
+    ca = tmp_path_factory.mktemp("pki") / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n")
+    return ca
+
+
+@pytest.fixture(scope="module")
+def rendered(ca_file, ansible_plugin_loader) -> dict[str, list[dict[str, Any]]]:
+    return render(ca_file)
+
+
+def all_objects(rendered):
+    return [obj for objs in rendered.values() for obj in objs]
+
+
+def find(rendered, kind, name):
+    matches = [
+        o for o in all_objects(rendered) if o["kind"] == kind and o["metadata"]["name"] == name
+    ]
+    assert len(matches) == 1, f"{kind} {name}: {len(matches)} objects"
+    return matches[0]
+
+
+def test_every_template_renders_objects(rendered):
+    assert {p.name for p in TEMPLATES} == set(rendered)
+    kinds = sorted({o["kind"] for o in all_objects(rendered)})
+    assert kinds == [
+        "ConfigMap",
+        "Deployment",
+        "LimitRange",
+        "Namespace",
+        "NetworkPolicy",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "ResourceQuota",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+    ]
+
+
+def test_every_object_matches_the_kubernetes_schema(rendered):
+    problems = []
+    for obj in all_objects(rendered):
+        try:
+            schema.validate(obj)
+        except schema.SchemaError as exc:
+            problems.append(str(exc))
+    assert problems == []
+
+
+def test_every_pod_template_is_restricted(rendered):
+    workloads = [o for o in all_objects(rendered) if o["kind"] == "Deployment"]
+    assert sorted(o["metadata"]["name"] for o in workloads) == ["hub", "proxy"]
+    for obj in workloads:
+        assert podsecurity.check_object(obj) == [], obj["metadata"]["name"]
+
+
+def test_default_hubs_sizes_fit_their_quotas(rendered):
+    from jovial_hub.kube import hub_problems
+
+    for quota in (o for o in all_objects(rendered) if o["kind"] == "ResourceQuota"):
+        namespace = quota["metadata"]["namespace"]
+        settings = json.loads(
+            next(
+                o
+                for o in all_objects(rendered)
+                if o["kind"] == "ConfigMap" and o["metadata"]["namespace"] == namespace
+            )["data"]["jovial-kube.json"]
+        )
+        (limits,) = next(
+            o["spec"]["limits"]
+            for o in all_objects(rendered)
+            if o["kind"] == "LimitRange" and o["metadata"]["namespace"] == namespace
+        )
+        hub = {
+            "name": namespace,
+            "quota": {
+                "cpu": quota["spec"]["hard"]["limits.cpu"],
+                "memory": quota["spec"]["hard"]["limits.memory"],
+                "pods": quota["spec"]["hard"]["pods"],
+            },
+            "limitrange": {"max": limits["max"], "default": limits["default"]},
+            "profiles": settings["kubespawner"]["profiles"],
+        }
+        assert hub_problems(hub) == []
+
+
+def test_namespace_enforces_restricted(rendered):
+    labels = find(rendered, "Namespace", "hub-astro")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.31"
+
+
+def test_quota_and_limits(rendered):
+    quota = find(rendered, "ResourceQuota", "jupyterhub-quota")
+    assert quota["spec"]["hard"] == {
+        "requests.cpu": "64",
+        "requests.memory": "256Gi",
+        "limits.cpu": "64",
+        "limits.memory": "256Gi",
+        "pods": "40",
+    }
+    (limit,) = find(rendered, "LimitRange", "jupyterhub-limits")["spec"]["limits"]
+    assert limit["max"] == {"cpu": "8", "memory": "32Gi"}
+
+
+def test_user_pods_cannot_reach_control_plane_etcd_ldap(rendered):
+    policy = find(rendered, "NetworkPolicy", "singleuser")
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"component": "singleuser-server"}}
+    ip_rules = [r for r in policy["spec"]["egress"] if "ipBlock" in r["to"][0]]
+    (rule,) = ip_rules
+    assert rule["to"][0]["ipBlock"] == {
+        "cidr": "0.0.0.0/0",
+        "except": [
+            # kube_control_plane nodes and the kube-apiserver VIP (inventories/sample)
+            "10.10.1.11/32",
+            "10.10.1.12/32",
+            "10.10.1.13/32",
+            "10.10.0.20/32",
+            # etcd
+            "10.10.1.21/32",
+            "10.10.1.22/32",
+            "10.10.1.23/32",
+            # ldap_server
+            "10.10.1.31/32",
+            "10.10.1.32/32",
+            # pod and service networks
+            "10.244.0.0/16",
+            "10.96.0.0/12",
+        ],
+    }
+    # Inbound: only the hub and its proxy, only the notebook port.
+    (ingress,) = policy["spec"]["ingress"]
+    assert [
+        p["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for p in ingress["from"]
+    ] == ["proxy", "hub"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 8888}]
+
+
+def test_namespace_is_deny_by_default(rendered):
+    policy = find(rendered, "NetworkPolicy", "default-deny")
+    assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_proxy_public_port_only_from_front_door_and_nodes(rendered):
+    policy = find(rendered, "NetworkPolicy", "proxy")
+    public = next(r for r in policy["spec"]["ingress"] if r["ports"][0]["port"] == 8000)
+    sources = [s["ipBlock"]["cidr"] for s in public["from"]]
+    assert sources[:2] == ["10.10.1.41/32", "10.10.1.42/32"]  # proxy01, proxy02
+    assert "10.10.3.11/32" in sources  # a worker (NodePort source)
+    assert "10.10.1.31/32" not in sources  # not the LDAP servers
+
+
+def test_hub_rbac_is_namespaced_and_minimal(rendered):
+    role = find(rendered, "Role", "hub")
+    assert role["metadata"]["namespace"] == "hub-astro"
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["pods"],
+            "verbs": ["get", "watch", "list", "create", "delete"],
+        },
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "watch", "list"]},
+    ]
+
+
+def test_home_pv_binds_only_to_the_hubs_claim(rendered):
+    pv = find(rendered, "PersistentVolume", "jupyterhub-astro-home")
+    assert pv["spec"]["claimRef"] == {"namespace": "hub-astro", "name": "lustre-home"}
+    assert pv["spec"]["hostPath"] == {"path": "/lustre/home", "type": "Directory"}
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    pvc = find(rendered, "PersistentVolumeClaim", "lustre-home")
+    assert pvc["spec"]["volumeName"] == "jupyterhub-astro-home"
+
+
+def test_rendered_hub_settings_give_a_compliant_user_pod(
+    rendered, tmp_path, monkeypatch, offline_kubeconfig, hub, mock_user
+):
+    """The hub pod's own configuration path: the rendered jupyterhub_config.py (ConfigMap) run
+    as JupyterHub runs it, reading the rendered jovial-kube.json (ConfigMap) and
+    jovial-ldap.json (Secret), down to the pod KubeSpawner builds for a directory user."""
+    config_map = find(rendered, "ConfigMap", "jupyterhub-config")["data"]
+    secret = find(rendered, "Secret", "jupyterhub-secret")["stringData"]
+    kube_settings = json.loads(config_map["jovial-kube.json"])
+    ldap_settings = json.loads(secret["jovial-ldap.json"])
+    kube_settings["hub"]["state_dir"] = str(tmp_path)  # stands for the hub-db volume
+    (tmp_path / "jovial-kube.json").write_text(json.dumps(kube_settings))
+    (tmp_path / "jovial-ldap.json").write_text(secret["jovial-ldap.json"])
+    config_py = (
+        config_map["jupyterhub_config.py"]
+        .replace("/etc/jupyterhub/", f"{tmp_path}/")
+        .replace("/etc/jupyterhub-secret/", f"{tmp_path}/")
+    )
+    looked_up = []
+
+    def directory(settings, name):
+        looked_up.append((settings.uris, settings.bind_dn, settings.min_uid, name))
+        return Identity(name, 10003, 10101, (), f"/lustre/home/{name}", ("survey-var",))
+
+    monkeypatch.setattr(hubconfig, "lookup_identity", directory)
+    c = Config()
+    exec(compile(config_py, "jupyterhub_config.py", "exec"), {"c": c})
+    assert c.JupyterHub.cleanup_servers is False
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path}/jupyterhub.sqlite"
+    assert c.JupyterHub.authenticator_class == "jovial_hub.auth.JovialLDAPAuthenticator"
+    assert c.JupyterHub.spawner_class == "kubespawner.KubeSpawner"
+    assert c.ConfigurableHTTPProxy.should_start is False
+    assert c.ConfigurableHTTPProxy.api_url == "http://proxy-api:8001"
+    assert c.JovialLDAPAuthenticator.server_addresses == [
+        "ldap01.obs.example.org",
+        "ldap02.obs.example.org",
+    ]
+    (culler,) = c.JupyterHub.services
+    assert culler["name"] == "idle-culler"
+    assert culler["command"][1:] == [
+        "-m",
+        "jupyterhub_idle_culler",
+        "--timeout=3600",
+        "--cull-every=600",
+    ]
+
+    async def spawn():
+        spawner = KubeSpawner(
+            hub=hub,
+            user=mock_user(name="lvega"),
+            config=c,
+            _mock=True,
+            api_token="t",
+            oauth_client_id="c",
+        )
+        spawner.user_options = {"profile": "large"}
+        try:
+            await spawner.run_pre_spawn_hook()
+            await spawner.load_user_options()
+            pod = spawner.modify_pod_hook(spawner, await spawner.get_pod_manifest())
+            return spawner.api.api_client.sanitize_for_serialization(pod)
+        finally:
+            await spawner.api.api_client.close()
+
+    pod = asyncio.run(spawn())
+    assert looked_up == [
+        (tuple(ldap_settings["ldap"]["uris"]), ldap_settings["ldap"]["bind_dn"], 10000, "lvega")
+    ]
+    container = pod["spec"]["containers"][0]
+    assert container["securityContext"]["runAsUser"] == 10003
+    assert container["volumeMounts"] == [
+        {"name": "home", "mountPath": "/lustre/home/lvega", "subPath": "lvega"}
+    ]
+    assert pod["spec"]["volumes"] == [
+        {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}}
+    ]
+    assert container["resources"]["limits"] == {"cpu": 4.0, "memory": 16 * 2**30}
+    assert schema.validate(pod) == "1.31"
+    assert podsecurity.check_object(pod) == []
+
+
+def test_several_hubs_get_separate_objects(ca_file, ansible_plugin_loader):
+    base = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())["jupyterhub_hubs"][0]
+    second = {**base, "name": "survey", "namespace": "hub-survey", "node_port": 30081}
+    objects = all_objects(render(ca_file, {"jupyterhub_hubs": [base, second]}))
+    for obj in objects:
+        schema.validate(obj)
+        assert podsecurity.check_object(obj) == []
+    keys = [(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects]
+    assert len(keys) == len(set(keys)), "two objects with the same kind/namespace/name"
+    pvs = sorted(o["metadata"]["name"] for o in objects if o["kind"] == "PersistentVolume")
+    assert pvs == ["jupyterhub-astro-home", "jupyterhub-survey-home"]
+    claims = {
+        o["metadata"]["name"]: o["spec"]["claimRef"]["namespace"]
+        for o in objects
+        if o["kind"] == "PersistentVolume"
+    }
+    assert claims == {"jupyterhub-astro-home": "hub-astro", "jupyterhub-survey-home": "hub-survey"}
+    ports = sorted(
+        o["spec"]["ports"][0]["nodePort"]
+        for o in objects
+        if o["kind"] == "Service" and o["metadata"]["name"] == "proxy-public"
+    )
+    assert ports == [30080, 30081]
