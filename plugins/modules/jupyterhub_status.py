@@ -98,20 +98,20 @@ pending:
 """
 
 # Imports follow DOCUMENTATION/EXAMPLES/RETURN (Ansible module layout, STYLE.md).
-import contextlib  # noqa: E402
-import json  # noqa: E402
-from typing import Any  # noqa: E402
-from urllib.error import HTTPError, URLError  # noqa: E402
+import contextlib
+import json
+from typing import Any
+from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.jupyterhub_api import (  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.jupyterhub_api import (
     PAGINATION_MEDIA_TYPE,
     api_url,
     parse_version,
     summarize_users,
     users_page,
 )
-from ansible.module_utils.urls import open_url  # noqa: E402
+from ansible.module_utils.urls import open_url
 
 PAGE_SIZE = 200
 MAX_PAGES = 1000
