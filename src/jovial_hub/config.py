@@ -88,6 +88,10 @@ def authenticator_config(ldap: Mapping[str, Any]) -> dict[str, Any]:
         "user_attribute": "uid",
         "valid_username_regex": r"^[a-z_][a-z0-9_-]{0,31}$",
         "allowed_groups": allowed_groups,
+        # No allowed groups configured: every directory user may log in (JupyterHub 5 allows
+        # nobody by default). The admin groups stay in allowed_groups only so that
+        # LDAPAuthenticator reports their membership (admin flag); they must not restrict login.
+        "allow_all": not allowed,
         "admin_groups": admin_groups,
         "group_search_filter": "(&(objectClass=posixGroup)(memberUid={uid}))",
         "group_attributes": ["memberUid"],

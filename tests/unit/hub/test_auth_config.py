@@ -211,3 +211,16 @@ def test_first_server_down_fails_over(monkeypatch, ca_file):
 def test_all_servers_down_is_an_error_naming_them(monkeypatch, ca_file):
     with pytest.raises(LDAPSocketOpenError, match=r"ldap01\.obs\.example\.org: .*ldap02"):
         login(monkeypatch, "jsoto", "jsoto-pw", Directory(down=set(LDAP_HOSTS)))
+
+
+def test_without_allowed_groups_every_directory_user_may_log_in():
+    """Admin groups alone must not turn into the only groups allowed to log in."""
+    settings = {**LDAP, "allowed_groups": []}
+    traits = config.authenticator_config(settings)
+    assert traits["allow_all"] is True
+    assert traits["allowed_groups"] == traits["admin_groups"]
+
+
+def test_with_allowed_groups_login_is_restricted_to_them():
+    traits = config.authenticator_config(LDAP)
+    assert traits["allow_all"] is False
