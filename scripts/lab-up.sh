@@ -29,7 +29,9 @@ print(f"\n  changed tasks: {sum(changed.values())}" + (f" ({changed})" if change
 PY
 echo
 echo "  How to reach it:"
-echo "    source build/lab/access.env      # LAB_CA and, as layers land, HUB_URL and test users"
+echo "    source build/lab/access.env      # LAB_CA, HUB_URL and the test users"
+echo "    JupyterHub: open \$HUB_URL (trust \$LAB_CA), log in as \$LAB_USER / \$LAB_PASSWORD"
+echo "    curl --cacert \"\$LAB_CA\" \"\$HUB_URL\"hub/api/    # the hub's REST API through the VIP"
 echo "    podman exec -it core1 bash       # a shell on any node (core1-3, edge1-2, hub1, mds1-2, oss1-2)"
 echo "    make lab-verify                  # run playbooks/verify.yml against the lab"
 echo "    make lab-down                    # remove everything the lab created"

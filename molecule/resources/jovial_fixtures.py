@@ -8,6 +8,7 @@ the inventory Molecule wrote, so tests name nodes and groups the way an operator
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -67,3 +68,18 @@ def wait_for(check: Callable[[], Any], timeout: float, interval: float = 1.0) ->
         if result or time.monotonic() >= deadline:
             return result
         time.sleep(interval)
+
+
+def run_playbook(playbook: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """ansible-playbook <playbook> against the scenario's inventory, from the project
+    directory, as an operator would run it (the caller asserts on rc and output)."""
+    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+    project = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+    return subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), str(project / playbook), *args],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=timeout,
+        check=False,
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["apply", "authenticator_config", "load_settings"]
+__all__ = ["apply", "authenticator_config", "hub_services_config", "load_settings"]
 
 AUTHENTICATOR_CLASS = "jovial_hub.auth.JovialLDAPAuthenticator"
 
@@ -112,3 +112,32 @@ def authenticator_config(ldap: Mapping[str, Any]) -> dict[str, Any]:
     else:
         traits.update({"lookup_dn": False, "bind_dn_template": [f"uid={{username}},{user_base}"]})
     return traits
+
+
+# What the operators' verification (playbooks/verify.yml, module jupyterhub_status) may read:
+# the user list and server states, nothing that changes or reads user content.
+VERIFY_SCOPES = ("list:users", "read:users", "read:servers")
+CULLER_SCOPES = ("list:users", "read:users:activity", "read:servers", "delete:servers")
+
+
+def hub_services_config(
+    culler_command: list[str], verify_token: str | None = None
+) -> dict[str, Any]:
+    """Traits ``services`` and ``load_roles`` of JupyterHub: the idle culler (a hub-managed
+    service) and, when ``verify_token`` is set, ``jovial-verify``: an external service whose
+    token holds only :data:`VERIFY_SCOPES`, used by verify.yml to check the hub through its
+    REST API."""
+    if not culler_command:
+        raise ValueError("culler_command is empty: the idle culler needs its command line")
+    services: list[dict[str, Any]] = [{"name": "idle-culler", "command": list(culler_command)}]
+    roles: list[dict[str, Any]] = [
+        {"name": "idle-culler", "scopes": list(CULLER_SCOPES), "services": ["idle-culler"]}
+    ]
+    if verify_token:
+        if len(verify_token) < 32:
+            raise ValueError("the verify token has fewer than 32 characters: generate a longer one")
+        services.append({"name": "jovial-verify", "api_token": verify_token})
+        roles.append(
+            {"name": "jovial-verify", "scopes": list(VERIFY_SCOPES), "services": ["jovial-verify"]}
+        )
+    return {"services": services, "load_roles": roles}

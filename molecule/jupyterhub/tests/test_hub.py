@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from jovial_fixtures import wait_for
+from jovial_fixtures import run_playbook, wait_for
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -193,6 +193,15 @@ def test_hub_restart_keeps_the_running_server_and_its_files(ada, node):
     resp = ada.get(f"{BASE}/user/ada/api/contents/survives-restart.txt", timeout=60)
     assert resp.status_code == 200
     assert resp.json()["content"] == "m31"
+
+
+def test_verify_playbook_checks_the_hub_through_the_vip(ada):
+    """verify.yml (what an operator runs) reaches the hub's REST API through the front door
+    with the read-only verify token and sees ada's running server."""
+    out = run_playbook("playbooks/verify.yml")
+    assert out.returncode == 0, out.stdout[-4000:]
+    assert "JupyterHub 5." in out.stdout, out.stdout[-2000:]
+    assert "running servers: ada/" in out.stdout, out.stdout[-2000:]
 
 
 def test_every_start_and_stop_is_recorded_for_accounting(ada, node):
