@@ -16,6 +16,7 @@ messages are the ones the operator wrote; the values of secrets are never shown.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -64,6 +65,9 @@ SITE_VARIABLES: tuple[str, ...] = (
     "nginx_proxy_tls_source",
     "nginx_proxy_tls_cert_file",
     "nginx_proxy_tls_key_file",
+    # jupyterhub layer (check_jupyterhub_hubs)
+    "jupyterhub_backend",
+    "jupyterhub_hubs",
     # etcd layer (check_etcd_settings)
     "etcd_install_method",
     "etcd_release_version",
@@ -80,7 +84,11 @@ SITE_VARIABLES: tuple[str, ...] = (
 )
 
 # Per-host variables the checkers read (from hostvars of each managed host).
-HOST_VARIABLES: tuple[str, ...] = ("jovial_address",)
+HOST_VARIABLES: tuple[str, ...] = (
+    "jovial_address",
+    # jupyterhub layer (check_jupyterhub_hubs): what each Kubernetes worker offers to pods
+    "kube_node_allocatable",
+)
 
 ETCD_SIZES: tuple[int, ...] = (3, 5, 7)
 
@@ -1350,6 +1358,133 @@ def check_ldap_tls(model: InventoryModel) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------------------------
+# JupyterHub layer, Kubernetes backend (docs/inventory.md, "JupyterHub")
+
+_K8S_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_HUB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+NODE_PORT_RANGE = (30000, 32767)
+
+
+def _hub_sizes() -> tuple[Callable[[Any], Any], Callable[[Mapping[str, Any]], list[str]]] | None:
+    """parse_quantity and hub_problems of the jovial_hub package (installed in the control
+    node's .venv by `make deps`), or None when it cannot be imported."""
+    try:
+        from jovial_hub.kube import hub_problems, parse_quantity
+    except ImportError:
+        return None
+    return parse_quantity, hub_problems
+
+
+def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
+    """With jupyterhub_backend kubernetes: every jupyterhub_hubs entry has a unique name,
+    namespace and NodePort, a quota (cpu, memory, pods) and profiles that fit its LimitRange
+    and quota, and the hubs' quotas together fit what the kube_node workers declare
+    (kube_node_allocatable)."""
+    if model.site.get("jupyterhub_backend", "systemd") != "kubernetes":
+        return []
+    if "jupyterhub_hubs" in model.unresolved:
+        return []
+    hubs = model.site.get("jupyterhub_hubs")
+    if not _is_list(hubs) or not hubs:
+        return [
+            f"jupyterhub_hubs is {show(hubs)}; with jupyterhub_backend kubernetes list at least "
+            "one hub (name, namespace, node_port, quota, limitrange, profiles; docs/inventory.md)"
+        ]
+    sizes = _hub_sizes()
+    if sizes is None:
+        return [
+            "jupyterhub_hubs cannot be checked: the jovial_hub package is not importable on the "
+            "control node; run 'make deps' and use .venv/bin/ansible-playbook"
+        ]
+    parse_quantity, hub_problems = sizes
+    problems: list[str] = []
+    names: list[tuple[Any, str]] = []
+    namespaces: list[tuple[Any, str]] = []
+    ports: list[tuple[Any, str]] = []
+    totals = {"cpu": 0, "memory": 0}
+    for position, hub in enumerate(hubs):
+        if not isinstance(hub, Mapping):
+            problems.append(f"jupyterhub_hubs[{position}] is {_got(hub)}; each hub is a mapping")
+            continue
+        label = _item_label("jupyterhub_hubs", position, hub.get("name"))
+        name, namespace, port = hub.get("name"), hub.get("namespace"), hub.get("node_port")
+        if not isinstance(name, str) or not _HUB_NAME.match(name):
+            problems.append(
+                f"{label}: name {show(name)} is not a hub name; use 1-20 lowercase letters, "
+                "digits and '-', starting with a letter (e.g. astro)"
+            )
+        else:
+            names.append((name, label))
+        if not isinstance(namespace, str) or not _K8S_NAME.match(namespace):
+            problems.append(
+                f"{label}: namespace {show(namespace)} is not a Kubernetes namespace name; use "
+                "lowercase letters, digits and '-' (e.g. hub-astro)"
+            )
+        else:
+            namespaces.append((namespace, label))
+        if not _is_int(port) or not NODE_PORT_RANGE[0] <= port <= NODE_PORT_RANGE[1]:
+            problems.append(
+                f"{label}: node_port {show(port)} is not a NodePort; use a free port in "
+                f"{NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"
+            )
+        else:
+            ports.append((port, label))
+        quota = hub.get("quota")
+        if not isinstance(quota, Mapping) or not all(k in quota for k in ("cpu", "memory", "pods")):
+            problems.append(
+                f"{label}: quota is {show(quota)}; set quota: {{cpu, memory, pods}} (what all "
+                "the hub's pods may request together)"
+            )
+            continue
+        problems.extend(f"{label}: {text}" for text in hub_problems(hub))
+        for key in totals:
+            with contextlib.suppress(ValueError, TypeError):  # reported by hub_problems
+                totals[key] += parse_quantity(quota[key])
+    for kind, seen in (("name", names), ("namespace", namespaces), ("node_port", ports)):
+        for value, labels in _duplicates(seen).items():
+            problems.append(
+                f"jupyterhub_hubs: {join_and(labels)} share the {kind} {show(value)}; "
+                f"each hub needs its own {kind}"
+            )
+    problems.extend(_hub_capacity(model, totals, parse_quantity))
+    return problems
+
+
+def _hub_capacity(
+    model: InventoryModel, totals: Mapping[str, Any], parse_quantity: Callable[[Any], Any]
+) -> list[str]:
+    """The hubs' quotas together within the sum of kube_node_allocatable of the workers."""
+    workers = _group(model, "kube_node")
+    if not workers:
+        return [
+            "group kube_node is empty; jupyterhub_backend kubernetes needs the workers that run "
+            "the users' pods (or set jupyterhub_backend: systemd)"
+        ]
+    problems: list[str] = []
+    capacity = {"cpu": 0, "memory": 0}
+    for host in workers:
+        declared = model.hosts.get(host, {}).get("kube_node_allocatable")
+        try:
+            for key in capacity:
+                capacity[key] += parse_quantity(declared[key])
+        except (KeyError, TypeError, ValueError):
+            problems.append(
+                f"{host}: kube_node_allocatable is {show(declared)}; set what this worker offers "
+                "to pods, e.g. {cpu: '60', memory: 480Gi} (capacity less system reservations)"
+            )
+    if problems:
+        return problems
+    for key, scale, unit in (("cpu", 1, " cores"), ("memory", 2**30, "Gi")):
+        if totals[key] > capacity[key]:
+            problems.append(
+                f"jupyterhub_hubs: the quotas ask for {totals[key] / scale:.0f}{unit} of {key} "
+                f"together but the kube_node workers declare {capacity[key] / scale:.0f}{unit} "
+                "(kube_node_allocatable); lower the hubs' quota or add workers"
+            )
+    return problems
+
+
 CHECKERS: tuple[Checker, ...] = (
     check_unresolved,
     check_groups,
@@ -1367,6 +1502,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_ldap_providers,
     check_ldap_directory,
     check_ldap_tls,
+    check_jupyterhub_hubs,
 )
 
 

@@ -1,0 +1,172 @@
+"""check_jupyterhub_hubs (plugins/module_utils/inventory_model.py): the hubs of the Kubernetes
+backend, their namespaces, quotas and profiles, against the workers' declared capacity.
+
+Each case changes the valid model one way and states the exact problems reported.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from ansible.module_utils import inventory_model as im
+
+HUB = {
+    "name": "astro",
+    "namespace": "hub-astro",
+    "node_port": 30080,
+    "quota": {"cpu": "64", "memory": "256Gi", "pods": 40},
+    "limitrange": {
+        "default": {"cpu": "1", "memory": "4Gi"},
+        "default_request": {"cpu": "500m", "memory": "2Gi"},
+        "max": {"cpu": "8", "memory": "32Gi"},
+    },
+    "profiles": [
+        {
+            "name": "small",
+            "display_name": "Small",
+            "cpu": {"request": "500m", "limit": "1"},
+            "memory": {"request": "2Gi", "limit": "4Gi"},
+            "default": True,
+        }
+    ],
+}
+SOLAR = {**copy.deepcopy(HUB), "name": "solar", "namespace": "hub-solar", "node_port": 30081}
+
+
+def model(**changes: Any) -> im.InventoryModel:
+    site = {"jupyterhub_backend": "kubernetes", "jupyterhub_hubs": [HUB, SOLAR]}
+    hosts = {
+        "w1": {"kube_node_allocatable": {"cpu": "96", "memory": "384Gi"}},
+        "w2": {"kube_node_allocatable": {"cpu": "32", "memory": "256Gi"}},
+    }
+    groups = {"kube_node": ["w1", "w2"]}
+    site.update(changes.pop("site", {}))
+    hosts.update(changes.pop("hosts", {}))
+    groups.update(changes.pop("groups", {}))
+    return im.InventoryModel(groups=groups, hosts=hosts, site=site)
+
+
+def hub(**changes: Any) -> dict[str, Any]:
+    return {**copy.deepcopy(HUB), **changes}
+
+
+def test_valid_hubs_have_no_problems() -> None:
+    assert im.check_jupyterhub_hubs(model()) == []
+    assert im.check_jupyterhub_hubs in im.CHECKERS
+
+
+def test_systemd_backend_does_not_need_hubs() -> None:
+    assert (
+        im.check_jupyterhub_hubs(
+            model(site={"jupyterhub_backend": "systemd"}, groups={"kube_node": []})
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("hubs", "expected"),
+    [
+        (
+            [HUB, hub(node_port=30081)],
+            [
+                (
+                    "jupyterhub_hubs: jupyterhub_hubs[astro] and jupyterhub_hubs[astro] share the "
+                    "name 'astro'; each hub needs its own name"
+                ),
+                (
+                    "jupyterhub_hubs: jupyterhub_hubs[astro] and jupyterhub_hubs[astro] share the "
+                    "namespace 'hub-astro'; each hub needs its own namespace"
+                ),
+            ],
+        ),
+        (
+            [HUB, {**SOLAR, "node_port": 30080}],
+            [
+                (
+                    "jupyterhub_hubs: jupyterhub_hubs[astro] and jupyterhub_hubs[solar] share the "
+                    "node_port 30080; each hub needs its own node_port"
+                )
+            ],
+        ),
+        (
+            [hub(name="Astro_1", namespace="Hub.Astro", node_port=8080)],
+            [
+                (
+                    "jupyterhub_hubs[Astro_1]: name 'Astro_1' is not a hub name; use 1-20 "
+                    "lowercase letters, digits and '-', starting with a letter (e.g. astro)"
+                ),
+                (
+                    "jupyterhub_hubs[Astro_1]: namespace 'Hub.Astro' is not a Kubernetes namespace "
+                    "name; use lowercase letters, digits and '-' (e.g. hub-astro)"
+                ),
+                (
+                    "jupyterhub_hubs[Astro_1]: node_port 8080 is not a NodePort; use a free "
+                    "port in 30000-32767"
+                ),
+            ],
+        ),
+        (
+            [hub(quota={"cpu": "8"})],
+            [
+                (
+                    "jupyterhub_hubs[astro]: quota is {'cpu': '8'}; set quota: {cpu, memory, pods} "
+                    "(what all the hub's pods may request together)"
+                )
+            ],
+        ),
+        (
+            [hub(quota={"cpu": "64", "memory": "2Gi", "pods": 40})],
+            [
+                (
+                    "jupyterhub_hubs[astro]: hub astro: profile small memory limit 4Gi exceeds the "
+                    "namespace quota 2Gi"
+                )
+            ],
+        ),
+        (
+            [],
+            [
+                (
+                    "jupyterhub_hubs is []; with jupyterhub_backend kubernetes list at least "
+                    "one hub (name, namespace, node_port, quota, limitrange, profiles; "
+                    "docs/inventory.md)"
+                )
+            ],
+        ),
+    ],
+)
+def test_broken_hubs_are_reported(hubs: list[Any], expected: list[str]) -> None:
+    assert im.check_jupyterhub_hubs(model(site={"jupyterhub_hubs": hubs})) == expected
+
+
+def test_quotas_together_must_fit_the_workers() -> None:
+    big = hub(quota={"cpu": "100", "memory": "256Gi", "pods": 40})
+    problems = im.check_jupyterhub_hubs(model(site={"jupyterhub_hubs": [big, SOLAR]}))
+    assert problems == [
+        "jupyterhub_hubs: the quotas ask for 164 cores of cpu together but the kube_node workers "
+        "declare 128 cores (kube_node_allocatable); lower the hubs' quota or add workers"
+    ]
+    huge = hub(quota={"cpu": "8", "memory": "600Gi", "pods": 40})
+    assert im.check_jupyterhub_hubs(model(site={"jupyterhub_hubs": [huge, SOLAR]})) == [
+        "jupyterhub_hubs: the quotas ask for 856Gi of memory together but the kube_node workers "
+        "declare 640Gi (kube_node_allocatable); lower the hubs' quota or add workers"
+    ]
+
+
+def test_every_worker_declares_what_it_offers() -> None:
+    problems = im.check_jupyterhub_hubs(model(hosts={"w2": {}}))
+    assert problems == [
+        "w2: kube_node_allocatable is null; set what this worker offers to pods, e.g. "
+        "{cpu: '60', memory: 480Gi} (capacity less system reservations)"
+    ]
+
+
+def test_kubernetes_backend_needs_workers() -> None:
+    problems = im.check_jupyterhub_hubs(model(groups={"kube_node": []}))
+    assert problems == [
+        "group kube_node is empty; jupyterhub_backend kubernetes needs the workers that run the "
+        "users' pods (or set jupyterhub_backend: systemd)"
+    ]
