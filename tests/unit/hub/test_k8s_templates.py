@@ -87,9 +87,15 @@ def all_objects(rendered):
     return [obj for objs in rendered.values() for obj in objs]
 
 
-def find(rendered, kind, name):
+def find(rendered, kind, name, namespace="hub-astro"):
+    """The one object of that kind and name (in the sample's astro hub unless namespace says
+    otherwise; cluster-scoped objects have no namespace)."""
     matches = [
-        o for o in all_objects(rendered) if o["kind"] == kind and o["metadata"]["name"] == name
+        o
+        for o in all_objects(rendered)
+        if o["kind"] == kind
+        and o["metadata"]["name"] == name
+        and o["metadata"].get("namespace", namespace) == namespace
     ]
     assert len(matches) == 1, f"{kind} {name}: {len(matches)} objects"
     return matches[0]
@@ -127,7 +133,13 @@ def test_every_object_matches_the_kubernetes_schema(rendered):
 
 def test_every_pod_template_is_restricted(rendered):
     workloads = [o for o in all_objects(rendered) if o["kind"] == "Deployment"]
-    assert sorted(o["metadata"]["name"] for o in workloads) == ["hub", "proxy"]
+    # Both hubs of the sample (astro, teaching): a hub and a proxy each, in their namespace.
+    assert sorted((o["metadata"]["namespace"], o["metadata"]["name"]) for o in workloads) == [
+        ("hub-astro", "hub"),
+        ("hub-astro", "proxy"),
+        ("hub-teaching", "hub"),
+        ("hub-teaching", "proxy"),
+    ]
     for obj in workloads:
         assert podsecurity.check_object(obj) == [], obj["metadata"]["name"]
 
@@ -170,15 +182,18 @@ def test_namespace_enforces_restricted(rendered):
 
 def test_quota_and_limits(rendered):
     quota = find(rendered, "ResourceQuota", "jupyterhub-quota")
+    # inventories/sample/group_vars/all/jupyterhub.yml, hub astro
     assert quota["spec"]["hard"] == {
-        "requests.cpu": "64",
-        "requests.memory": "256Gi",
-        "limits.cpu": "64",
-        "limits.memory": "256Gi",
-        "pods": "40",
+        "requests.cpu": "128",
+        "requests.memory": "768Gi",
+        "limits.cpu": "128",
+        "limits.memory": "768Gi",
+        "pods": "60",
     }
     (limit,) = find(rendered, "LimitRange", "jupyterhub-limits")["spec"]["limits"]
-    assert limit["max"] == {"cpu": "8", "memory": "32Gi"}
+    assert limit["max"] == {"cpu": "16", "memory": "64Gi"}
+    teaching = find(rendered, "ResourceQuota", "jupyterhub-quota", "hub-teaching")
+    assert teaching["spec"]["hard"]["limits.memory"] == "128Gi"
 
 
 def test_user_pods_cannot_reach_control_plane_etcd_ldap(rendered):
@@ -326,7 +341,8 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
     assert pod["spec"]["volumes"] == [
         {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}}
     ]
-    assert container["resources"]["limits"] == {"cpu": 4.0, "memory": 16 * 2**30}
+    # The sample's "large" profile of hub astro: 8 CPU, 32 GiB.
+    assert container["resources"]["limits"] == {"cpu": 8.0, "memory": 32 * 2**30}
     assert schema.validate(pod) == "1.31"
     assert podsecurity.check_object(pod) == []
 
@@ -354,3 +370,13 @@ def test_several_hubs_get_separate_objects(ca_file, ansible_plugin_loader):
         if o["kind"] == "Service" and o["metadata"]["name"] == "proxy-public"
     )
     assert ports == [30080, 30081]
+
+
+def test_the_role_applies_every_template_namespace_first() -> None:
+    """tasks/kubernetes.yml applies __jupyterhub_k8s_templates: every template of
+    templates/k8s/ (none forgotten), the namespace before anything in it, workloads last."""
+    order = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["__jupyterhub_k8s_templates"]
+    assert sorted(order) == [p.name for p in TEMPLATES]
+    assert order[0] == "namespace.yaml.j2"
+    assert order.index("secret.yaml.j2") < order.index("hub.yaml.j2")
+    assert order.index("quota.yaml.j2") < order.index("proxy.yaml.j2")
