@@ -22,6 +22,8 @@ from jovial_fixtures import run_playbook, wait_for
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from jovial_hub.client import HubClient
+
 VIP = "10.78.5.100"
 BASE = f"https://{VIP}"
 EPH = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
@@ -33,60 +35,26 @@ def _password(user: str) -> str:
     return (EPH / "secrets" / f"ldap_password_{user}").read_text().strip()
 
 
-def _login(user: str, password: str) -> tuple[requests.Session, requests.Response]:
-    s = requests.Session()
-    # Only the site CA: REQUESTS_CA_BUNDLE in the environment would otherwise win over verify.
-    s.trust_env = False
-    s.verify = CA
-    page = s.get(f"{BASE}/hub/login", timeout=30)
-    page.raise_for_status()
-    xsrf = s.cookies.get("_xsrf", path="/hub/")
-    assert xsrf, "the login page did not set an _xsrf cookie"
-    resp = s.post(
-        f"{BASE}/hub/login",
-        data={"username": user, "password": password, "_xsrf": xsrf},
-        timeout=60,
-    )
-    return s, resp
-
-
-def _hub_xsrf(s: requests.Session) -> dict[str, str]:
-    return {"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/") or ""}
+def _client(user: str, password: str) -> tuple[HubClient, requests.Response]:
+    client = HubClient(BASE, CA)
+    return client, client.login(user, password)
 
 
 @pytest.fixture(scope="module")
-def ada() -> requests.Session:
-    s, resp = _login("ada", _password("ada"))
+def ada() -> HubClient:
+    client, resp = _client("ada", _password("ada"))
     assert resp.status_code == 200, resp.text[:500]
-    assert "jupyterhub-session-id" in s.cookies
-    return s
+    assert client.user == "ada"
+    return client
 
 
-def _start_server(s: requests.Session, user: str) -> None:
-    resp = s.post(f"{BASE}/hub/api/users/{user}/server", headers=_hub_xsrf(s), timeout=120)
-    assert resp.status_code in (201, 202, 400), resp.text  # 400: already running
-
-    def ready():
-        info = s.get(f"{BASE}/hub/api/users/{user}", headers=_hub_xsrf(s), timeout=30).json()
-        server = info.get("servers", {}).get("")
-        return server and server.get("ready")
-
-    assert wait_for(ready, timeout=180, interval=2), f"{user}'s server never became ready"
+def _start_server(client: HubClient) -> None:
+    assert client.start_server() in (201, 202, 400)  # 400: already running
+    assert client.wait_ready(timeout=180, interval=2), f"{client.user}'s server never became ready"
 
 
-def _open_server(s: requests.Session, user: str) -> str:
-    """Open the server as a browser does (its page, through the hub's OAuth redirects), then
-    its API with the cookie that gave; return the server's XSRF token."""
-    page = s.get(f"{BASE}/user/{user}/lab", timeout=60)
-    assert page.status_code == 200, (page.status_code, page.url, page.text[:300])
-    resp = s.get(f"{BASE}/user/{user}/api/status", timeout=60)
-    assert resp.status_code == 200, (resp.status_code, resp.url, resp.text[:300])
-    xsrf = s.cookies.get("_xsrf", path=f"/user/{user}/")
-    assert xsrf, "the user's server did not set an _xsrf cookie"
-    return xsrf
-
-
-async def _execute(s: requests.Session, user: str, xsrf: str, code: str) -> str:
+async def _execute(client: HubClient, xsrf: str, code: str) -> str:
+    s, user = client.session, client.user
     kernel = s.post(
         f"{BASE}/user/{user}/api/kernels",
         headers={"X-XSRFToken": xsrf},
@@ -140,18 +108,18 @@ async def _execute(s: requests.Session, user: str, xsrf: str, code: str) -> str:
 
 
 def test_wrong_password_is_refused():
-    s, resp = _login("ada", "not-" + _password("ada"))
+    client, resp = _client("ada", "not-" + _password("ada"))
     assert resp.status_code == 403
     assert "Invalid username or password" in resp.text
-    assert "jupyterhub-session-id" not in s.cookies
+    assert "jupyterhub-session-id" not in client.session.cookies
+    assert client.user is None
 
 
 def test_login_spawn_and_code_runs_as_the_users_ldap_identity(ada, node):
-    _start_server(ada, "ada")
-    xsrf = _open_server(ada, "ada")
+    _start_server(ada)
+    xsrf = ada.open_server()
     out = _execute(
         ada,
-        "ada",
         xsrf,
         "import os; print(os.getuid(), os.getgid(), os.environ['HOME']);"
         "open(os.path.expanduser('~/survives-restart.txt'), 'w').write('m31')",
@@ -168,8 +136,9 @@ def test_login_spawn_and_code_runs_as_the_users_ldap_identity(ada, node):
 
 
 def test_another_user_cannot_reach_the_server():
-    s, resp = _login("bruno", _password("bruno"))
+    bruno, resp = _client("bruno", _password("bruno"))
     assert resp.status_code == 200
+    s = bruno.session
     # As a browser would: the hub's OAuth ends in 403 for a server that is not bruno's.
     other = s.get(f"{BASE}/user/ada/lab", timeout=60)
     assert other.status_code == 403, (other.status_code, other.url)
@@ -190,7 +159,7 @@ def test_hub_restart_keeps_the_running_server_and_its_files(ada, node):
 
     assert wait_for(hub_up, timeout=60, interval=1)
     assert hub.run(f"systemctl show -p MainPID --value {unit}").stdout.strip() == pid_before
-    resp = ada.get(f"{BASE}/user/ada/api/contents/survives-restart.txt", timeout=60)
+    resp = ada.session.get(f"{BASE}/user/ada/api/contents/survives-restart.txt", timeout=60)
     assert resp.status_code == 200
     assert resp.json()["content"] == "m31"
 
@@ -205,8 +174,7 @@ def test_verify_playbook_checks_the_hub_through_the_vip(ada):
 
 
 def test_every_start_and_stop_is_recorded_for_accounting(ada, node):
-    stop = ada.delete(f"{BASE}/hub/api/users/ada/server", headers=_hub_xsrf(ada), timeout=120)
-    assert stop.status_code in (202, 204), stop.text
+    assert ada.stop_server() in (202, 204)
     hub = node("mj-hub")
 
     def stopped_row():

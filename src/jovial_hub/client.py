@@ -1,0 +1,128 @@
+"""A user's HTTP client for a Jovial hub, as a browser behaves: log in with the form (cookies
+and XSRF), start the default server through the REST API, wait until it is ready, open it
+through the hub's OAuth redirects, stop it.
+
+Used by the Molecule ``jupyterhub`` scenario and by ``tests/bench/bench_hub_spawn.py``
+against a real hub behind the front door. TLS is always verified against ``ca_file`` only:
+the environment's proxy and CA settings are ignored (``trust_env`` off), so a
+``REQUESTS_CA_BUNDLE`` on the test machine cannot hide a certificate problem.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+__all__ = ["HubClient", "HubError"]
+
+
+class HubError(Exception):
+    """The hub refused or did not answer as a hub does; the message says which step."""
+
+
+class HubClient:
+    """One user's session with the hub at ``base_url`` (e.g. ``https://10.77.0.100``)."""
+
+    def __init__(self, base_url: str, ca_file: str, timeout: float = 60) -> None:
+        self.base = base_url.rstrip("/")
+        self.timeout = timeout
+        self.user: str | None = None
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = ca_file
+
+    # --- login --------------------------------------------------------------------------------
+    def login(self, user: str, password: str) -> requests.Response:
+        """Post the login form as a browser does; return the final response (200 and a
+        session cookie on success, 403 with the login error on a wrong password)."""
+        page = self.session.get(f"{self.base}/hub/login", timeout=self.timeout)
+        if page.status_code != 200:
+            raise HubError(f"GET /hub/login answered {page.status_code}")
+        xsrf = self.session.cookies.get("_xsrf", path="/hub/")
+        if not xsrf:
+            raise HubError("the login page did not set an _xsrf cookie")
+        resp = self.session.post(
+            f"{self.base}/hub/login",
+            data={"username": user, "password": password, "_xsrf": xsrf},
+            timeout=self.timeout,
+        )
+        if resp.status_code == 200 and "jupyterhub-session-id" in self.session.cookies:
+            self.user = user
+        return resp
+
+    def _user(self) -> str:
+        if self.user is None:
+            raise HubError("not logged in: call login() first")
+        return self.user
+
+    def _hub_headers(self) -> dict[str, str]:
+        return {"X-XSRFToken": self.session.cookies.get("_xsrf", path="/hub/") or ""}
+
+    # --- the user's default server ----------------------------------------------------------
+    def start_server(self, options: dict[str, Any] | None = None) -> int:
+        """Ask for the default server; the HTTP status (201 started, 202 pending, 400 already
+        running)."""
+        resp = self.session.post(
+            f"{self.base}/hub/api/users/{self._user()}/server",
+            headers=self._hub_headers(),
+            json=options or {},
+            timeout=self.timeout,
+        )
+        if resp.status_code not in (201, 202, 400):
+            raise HubError(f"starting {self.user}'s server: {resp.status_code} {resp.text[:300]}")
+        return resp.status_code
+
+    def server(self) -> dict[str, Any] | None:
+        """The default server's model from the REST API (None when it is not running)."""
+        resp = self.session.get(
+            f"{self.base}/hub/api/users/{self._user()}",
+            headers=self._hub_headers(),
+            timeout=self.timeout,
+        )
+        if resp.status_code != 200:
+            raise HubError(f"reading {self.user}'s model: {resp.status_code} {resp.text[:300]}")
+        return (resp.json().get("servers") or {}).get("")
+
+    def wait_ready(self, timeout: float, interval: float = 0.5) -> bool:
+        """Poll until the default server is ready (True) or ``timeout`` seconds pass (False).
+        A server that stops while starting (spawn failure) ends the wait early (False)."""
+        deadline = time.monotonic() + timeout
+        seen_pending = False
+        while time.monotonic() < deadline:
+            model = self.server()
+            if model and model.get("ready"):
+                return True
+            if model and model.get("pending"):
+                seen_pending = True
+            elif seen_pending and not model:
+                return False  # it was starting and is gone: the spawn failed
+            time.sleep(interval)
+        return False
+
+    def open_server(self, path: str = "lab") -> str:
+        """Open the server's page through the hub's OAuth redirects, then its API; return the
+        server's XSRF token (needed to start kernels)."""
+        user = self._user()
+        page = self.session.get(f"{self.base}/user/{user}/{path}", timeout=self.timeout)
+        if page.status_code != 200:
+            raise HubError(f"opening /user/{user}/{path}: {page.status_code} at {page.url}")
+        status = self.session.get(f"{self.base}/user/{user}/api/status", timeout=self.timeout)
+        if status.status_code != 200:
+            raise HubError(f"/user/{user}/api/status answered {status.status_code}")
+        xsrf = self.session.cookies.get("_xsrf", path=f"/user/{user}/")
+        if not xsrf:
+            raise HubError(f"{user}'s server did not set an _xsrf cookie")
+        return xsrf
+
+    def stop_server(self) -> int:
+        """Ask the hub to stop the default server; the HTTP status (202 pending, 204 done)."""
+        resp = self.session.delete(
+            f"{self.base}/hub/api/users/{self._user()}/server",
+            headers=self._hub_headers(),
+            timeout=self.timeout,
+        )
+        if resp.status_code not in (202, 204, 400):
+            raise HubError(f"stopping {self.user}'s server: {resp.status_code} {resp.text[:300]}")
+        return resp.status_code
