@@ -9,12 +9,9 @@ The drills (test_drill_*.py) then take the VIP holder down.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
-from jovial_fixtures import wait_for
+from jovial_fixtures import run_playbook, wait_for
 
 VIP = "10.78.4.100"
 NAME = "jovial.proxy.jovial.test"
@@ -23,20 +20,6 @@ CA = "/usr/local/share/ca-certificates/jovial-molecule-proxy-ca.crt"
 # Only the CA given on the command line: no system store (which trusts the site CA too).
 CURL = "curl --capath /nonexistent"
 RESOLVE = f"--resolve {NAME}:443:{VIP} --resolve {NAME}:80:{VIP}"
-
-
-def run_playbook(playbook: str, *args: str) -> subprocess.CompletedProcess:
-    """ansible-playbook against this scenario's inventory (as an operator would)."""
-    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
-    project = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
-    return subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), str(project / playbook), *args],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=600,
-        check=False,
-    )
 
 
 def vip_holders(node) -> list[str]:
