@@ -145,6 +145,8 @@ def parse_tunefs_dryrun(text: str) -> dict[str, Any]:
     fsname, mount type, flags (words), mount options and parameters (key -> list of values,
     since mgsnode and failover.node repeat)."""
     block = _tunefs_block(text or "", "Read previous values:")
+    if block is None:  # mkfs.lustre prints only what it writes
+        block = _tunefs_block(text or "", "Permanent disk data:")
     if block is None:
         raise LustreParseError(
             f"tunefs.lustre: no 'Read previous values' block in {(text or '').strip()[:300]!r}"
@@ -190,9 +192,12 @@ def _tunefs_block(text: str, heading: str) -> list[str] | None:
 
 
 def parse_params(text: str) -> dict[str, list[str]]:
-    """'mgsnode=a@o2ib mgsnode=b@o2ib failover.node=c@o2ib' -> {key: [values]}."""
+    """'mgsnode=a@o2ib mgsnode=b@o2ib failover.node=c@o2ib' -> {key: [values]}.
+
+    tunefs.lustre prints the nodes of one parameter joined by ': ' ('failover.node=a@tcp:
+    b@tcp'); they are joined back with ':' (Lustre's node separator)."""
     params: dict[str, list[str]] = {}
-    for word in text.split():
+    for word in re.sub(r":\s+", ":", text).split():
         key, sep, value = word.partition("=")
         if sep:
             params.setdefault(key, []).append(value)
@@ -385,7 +390,7 @@ def lustre_argument_problems(
             "mgsnode is empty: list each MGS host's NIDs (e.g. [[10.80.0.41@o2ib0], "
             "[10.80.0.42@o2ib0]])"
         )
-    nid = re.compile(r"^[^@\s,]+@[a-z]+[0-9]*$")
+    nid = re.compile(r"^[^@\s,:]+@[a-z][a-z0-9]*$")
     for value in [n for nids in mgsnode for n in nids] + [
         n for entry in servicenode for n in entry.split(",")
     ]:

@@ -239,3 +239,123 @@ def test_real_image_with_data_is_never_formatted(lustre_target, tmp_path, capsys
     result = run_real(lustre_target, lab(str(image)), capsys)
     assert result["failed"] is True and "labelled 'userdata'" in result["msg"]
     assert image.read_bytes() == before
+
+
+# --------------------------------------------------------------------------------------------
+# backend lustre (replayed tunefs.lustre / lctl output; no Lustre modules on this host)
+
+MGSNODE = [["10.73.20.11@tcp"], ["10.73.20.12@tcp"]]
+SERVICENODE = ["10.73.20.21@tcp", "10.73.20.22@tcp"]
+LDISKFS_PROBE = "DEVNAME=/dev/mapper/mpathp\nLABEL=fs-OST0009\nTYPE=ext4\nUSAGE=filesystem\n"
+
+
+def prod(device: str, **extra) -> dict:
+    base = {"device": device, "fsname": "fs", "kind": "ost", "index": 9}
+    return base | {"mgsnode": MGSNODE, "servicenode": SERVICENODE, **extra}
+
+
+def test_lustre_blank_device_gets_mkfs_lustre_with_servicenodes(lustre_target, device, capsys):
+    formatted = fixture("tunefs_dryrun_ost0009_servicenode.txt")
+    replies = {
+        "blkid": [BLANK, (0, LDISKFS_PROBE, "")],
+        "mkfs.lustre": [(0, "", "")],
+        "tunefs.lustre": [(0, formatted, "")],
+        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "lctl": [(0, "", "")],
+    }
+    result, calls = run(lustre_target, prod(device), capsys, replies)
+    assert calls[1] == [
+        "mkfs.lustre",
+        "--fsname=fs",
+        "--backfstype=ldiskfs",
+        "--ost",
+        "--index=9",
+        "--mgsnode=10.73.20.11@tcp",
+        "--mgsnode=10.73.20.12@tcp",
+        "--servicenode=10.73.20.21@tcp",
+        "--servicenode=10.73.20.22@tcp",
+        device,
+    ]
+    assert calls[3] == ["tunefs.lustre", "--dryrun", device]
+    assert result["changed"] is True and result["target"] == "fs-OST0009"
+    assert result["params"]["failover.node"] == ["10.73.20.21@tcp:10.73.20.22@tcp"]
+
+
+def test_lustre_existing_target_verified_and_reported_running(lustre_target, device, capsys):
+    replies = {
+        "blkid": [(0, LDISKFS_PROBE, "")],
+        "tunefs.lustre": [(0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), "")],
+        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "lctl": [
+            (0, fixture("lctl_dl_oss_two_osts.txt").replace("fs00-OST0001", "fs-OST0009"), ""),
+            (0, "status: COMPLETE\nrecovery_duration: 41\n", ""),
+        ],
+    }
+    result, calls = run(lustre_target, prod(device), capsys, replies)
+    assert result["changed"] is False and result["content"] == "this"
+    assert result["mounted"] is True
+    assert result["recovery"]["status"] == "COMPLETE"
+    assert ["lctl", "get_param", "-n", "obdfilter.fs-OST0009.recovery_status"] in calls
+    assert not [argv for argv in calls if argv[0] in WRITES]
+
+
+def test_lustre_refuses_another_target_in_check_mode_too(lustre_target, device, capsys):
+    replies = {
+        "blkid": [(0, LDISKFS_PROBE, "")],
+        "tunefs.lustre": [(0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), "")],
+        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+    }
+    args = prod(device, index=1, _ansible_check_mode=True)
+    result, calls = run(lustre_target, args, capsys, replies)
+    assert result["failed"] is True
+    assert "another Lustre target, fs-OST0009" in result["msg"]
+    assert not [argv for argv in calls if argv[0] in WRITES]
+
+
+def test_lustre_ext4_without_lustre_data_is_refused(lustre_target, device, capsys):
+    # tunefs.lustre exits non-zero on a device without Lustre data (its text is not used)
+    replies = {
+        "blkid": [(0, fixture("blkid_ext4_scratch.txt"), "")],
+        "tunefs.lustre": [(1, "", "")],
+        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_no_mmp.txt"), "")],
+    }
+    result, calls = run(lustre_target, prod(device), capsys, replies)
+    assert result["failed"] is True and "labelled 'scratch'" in result["msg"]
+    assert not [argv for argv in calls if argv[0] in WRITES]
+
+
+def test_lustre_needs_both_service_nodes(lustre_target, device, capsys):
+    result, calls = run(lustre_target, prod(device, servicenode=SERVICENODE[:1]), capsys, {})
+    assert result["failed"] is True and calls == []
+    assert "both servers of the pair" in result["msg"]
+
+
+def test_lustre_reformat_passes_reformat_flag(lustre_target, device, capsys):
+    replies = {
+        "blkid": [(0, LDISKFS_PROBE, ""), (0, LDISKFS_PROBE, "")],
+        "tunefs.lustre": [
+            (0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), ""),
+            (0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), ""),
+        ],
+        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")] * 2,
+        "lctl": [(0, "", ""), (0, "", "")],
+        "mkfs.lustre": [(0, "", "")],
+    }
+    args = prod(device, reformat=True, confirm="fs-OST0009")
+    result, calls = run(lustre_target, args, capsys, replies)
+    mkfs = [argv for argv in calls if argv[0] == "mkfs.lustre"]
+    assert mkfs and mkfs[0][-2:] == ["--reformat", device]
+    assert result["changed"] is True
+
+
+def test_lustre_modules_not_loaded_means_not_running(lustre_target, device, capsys):
+    # not captured output: the module only looks for "/dev/obd" in what lctl prints
+    err = "opening /dev/obd failed: No such file or directory\n"
+    replies = {
+        "blkid": [(0, LDISKFS_PROBE, "")],
+        "tunefs.lustre": [(0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), "")],
+        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "lctl": [(2, "", err)],
+    }
+    result, _ = run(lustre_target, prod(device, state="status"), capsys, replies)
+    assert result["mounted"] is False and result["content"] == "this"
