@@ -1,0 +1,191 @@
+#!/usr/bin/python
+"""Ansible module lustre_quota: a science group's Lustre block and inode limits."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: lustre_quota
+short_description: Set or report a group's quota on a mounted Lustre filesystem
+description:
+  - Reads the group's usage and limits with C(lfs quota -q -g <group> <path>) first; with
+    I(state=present) runs C(lfs setquota -g <group> -b -B -i -I <path>) only when a limit differs,
+    so a second run changes nothing.
+  - Every limit is always passed to C(lfs setquota); a limit left out of the task is 0, which
+    removes it. Lustre applies group quotas filesystem-wide, so one client is enough (run it with
+    C(run_once)).
+  - Runs on a Lustre client where I(path) is mounted, as root.
+version_added: "0.1.0"
+author: Jovial
+options:
+  path:
+    description: Mount point of the Lustre filesystem on this client.
+    type: path
+    required: true
+  group:
+    description: Group name (resolvable on the client, e.g. through SSSD) or numeric gid.
+    type: str
+    required: true
+  block_softlimit:
+    description:
+      - Soft block limit; kbytes, or a size with a k, M, G, T or P suffix (base 1024). 0 or
+        omitted means none.
+    type: str
+  block_hardlimit:
+    description: Hard block limit, same units as I(block_softlimit).
+    type: str
+  inode_softlimit:
+    description: Soft inode (file count) limit, a plain number. 0 or omitted means none.
+    type: str
+  inode_hardlimit:
+    description: Hard inode limit, a plain number.
+    type: str
+  state:
+    description:
+      - C(present) sets the limits; C(query) only reports usage and limits (never changes
+        anything, the limit options are ignored).
+    type: str
+    choices: [present, query]
+    default: present
+attributes:
+  check_mode:
+    support: full
+    description: Reads the quota and reports what would change; runs no C(lfs setquota).
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: quotas | Limits of the science group astro
+  lustre_quota:
+    path: /lustre/obs
+    group: astro
+    block_softlimit: 9T
+    block_hardlimit: 10T
+    inode_hardlimit: 10000000
+  run_once: true
+
+- name: Verify | Usage of astro
+  lustre_quota:
+    path: /lustre/obs
+    group: astro
+    state: query
+  register: astro_quota
+"""
+
+RETURN = r"""
+quota:
+  description: Usage and limits after the run (block values in kbytes), as C(lfs quota) reports
+    them, with C(block_over)/C(inode_over) when a limit is exceeded and C(inaccurate) when some
+    server did not answer.
+  type: dict
+  returned: always
+limits:
+  description: The limits asked for, in lfs units (kbytes, inodes).
+  type: dict
+  returned: when state is present
+report:
+  description: One line for operators (usage against limits).
+  type: str
+  returned: always
+cmd:
+  description: The lfs setquota argv that ran (or would run in check mode).
+  type: list
+  elements: str
+  returned: when a limit changed
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.lustre_quota import (
+    LIMIT_KEYS,
+    QuotaParseError,
+    desired_limits,
+    limits_differ,
+    parse_lfs_quota,
+    setquota_argv,
+    usage_report,
+)
+
+
+def read_quota(module: AnsibleModule, lfs: str, group: str, path: str) -> dict:
+    argv = [lfs, "quota", "-q", "-g", group, path]
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        module.fail_json(
+            msg=f"lfs quota -g {group} {path} failed (is {path} a mounted Lustre filesystem, "
+            f"quotas enabled, and group {group} known on this client?)",
+            rc=rc,
+            stdout=out,
+            stderr=err,
+            cmd=argv,
+        )
+    try:
+        return parse_lfs_quota(out)
+    except QuotaParseError as exc:
+        module.fail_json(msg=str(exc), cmd=argv)
+    raise AssertionError("unreachable")
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "group": {"type": "str", "required": True},
+            "block_softlimit": {"type": "str"},
+            "block_hardlimit": {"type": "str"},
+            "inode_softlimit": {"type": "str"},
+            "inode_hardlimit": {"type": "str"},
+            "state": {"type": "str", "choices": ["present", "query"], "default": "present"},
+        },
+        supports_check_mode=True,
+    )
+    module.run_command_environ_update = {"LANG": "C", "LC_ALL": "C"}
+    params = module.params
+    group, path = params["group"], params["path"]
+    limits = None
+    if params["state"] == "present":
+        try:
+            limits = desired_limits({key: params[key] for key in LIMIT_KEYS})
+        except ValueError as exc:
+            module.fail_json(msg=f"lustre_quota group {group}: {exc}")
+    lfs = module.get_bin_path("lfs", required=True)
+    current = read_quota(module, lfs, group, path)
+    result: dict = {"changed": False, "quota": current}
+    if limits is None:
+        module.exit_json(report=usage_report(group, current), **result)
+    result["limits"] = limits
+    changes = limits_differ(current, limits)
+    if changes:
+        argv = setquota_argv(lfs, group, limits, path)
+        result.update(changed=True, cmd=argv)
+        if module._diff:
+            result["diff"] = {
+                "before": {key: current[key] for key in LIMIT_KEYS},
+                "after": dict(limits),
+                "before_header": f"lfs quota -g {group} {path}",
+                "after_header": f"lfs quota -g {group} {path}",
+            }
+        if not module.check_mode:
+            rc, out, err = module.run_command(argv)
+            if rc != 0:
+                module.fail_json(
+                    msg=f"lfs setquota -g {group} {path} failed",
+                    rc=rc,
+                    stdout=out,
+                    stderr=err,
+                    cmd=argv,
+                )
+            result["quota"] = read_quota(module, lfs, group, path)
+            still = limits_differ(result["quota"], limits)
+            if still:
+                module.fail_json(
+                    msg=f"lfs setquota -g {group} {path} ran but lfs quota still reports "
+                    + ", ".join(f"{k} {c} (asked {d})" for k, (c, d) in still.items()),
+                    cmd=argv,
+                    quota=result["quota"],
+                )
+    module.exit_json(report=usage_report(group, result["quota"]), **result)
+
+
+if __name__ == "__main__":
+    main()
