@@ -25,7 +25,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image lab lab-down lab-verify test lint syntax unit molecule bench clean
+.PHONY: help deps image images images-test lab lab-down lab-verify test lint syntax unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ deps: ## Install Debian prerequisites and the project virtualenv (idempotent)
 
 image: deps ## Build the lab/Molecule node image (only when its inputs changed)
 	@images/base/build.sh
+
+images: image ## Also build the notebook image (kubernetes backend; JOVIAL_SITE_CA=ca.crt to trust a site CA)
+	@images/notebook/build.sh
+
+images-test: images ## Smoke-test the notebook image as an arbitrary uid (about 1 min once built)
+	pytest tests/images
 
 lab: deps image ## Build the lab, converge site.yml on it, print how to reach it
 	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-up.sh

@@ -13,6 +13,9 @@ debs=(
   podman runc netavark aardvark-dns uidmap slirp4netns fuse-overlayfs iptables
   debootstrap e2fsprogs util-linux jq rsync make git
   python3 python3-venv python3-dev gcc libffi-dev libssl-dev
+  # Molecule jupyterhub: a headless browser login (certutil makes the throwaway NSS database
+  # that trusts the scenario's CA).
+  chromium chromium-driver libnss3-tools
 )
 
 missing=()
