@@ -81,6 +81,10 @@ SITE_VARIABLES: tuple[str, ...] = (
     "etcd_quota_backend_bytes",
     "etcd_cert_valid_days",
     "etcd_cert_extra_sans",
+    # storage layer (check_lustre_backend, check_lnet, check_fencing)
+    "lustre_fsname",
+    "lustre_server_backend",
+    "lnet_networks",
 )
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -88,6 +92,11 @@ HOST_VARIABLES: tuple[str, ...] = (
     "jovial_address",
     # jupyterhub layer (check_jupyterhub_hubs): what each Kubernetes worker offers to pods
     "kube_node_allocatable",
+    # storage layer: NIDs, fence devices, subnet manager priority, IPoIB addresses
+    "lustre_nid",
+    "ha_cluster_fence",
+    "opensm_priority",
+    "infiniband_ipoib_interfaces",
 )
 
 ETCD_SIZES: tuple[int, ...] = (3, 5, 7)
@@ -910,6 +919,379 @@ def check_lustre_targets(model: InventoryModel) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------------------------
+# Storage layer: failover pairs, Lustre backend and devices, LNet and NIDs, fencing, InfiniBand
+# (docs/inventory.md, "Lustre", "InfiniBand and LNet", "Fencing")
+
+LUSTRE_BACKENDS: tuple[str, ...] = ("lustre", "lab_ext4")
+FENCE_AGENTS: tuple[str, ...] = ("fence_ipmilan", "fence_redfish", "fence_jovial_podman")
+LUSTRE_SECRETS: tuple[str, ...] = ("vault_ha_cluster_authkey",)
+_LNET_NET = re.compile(r"^(?P<type>o2ib|tcp)(?P<num>\d*)$")
+_FSNAME = re.compile(r"^[A-Za-z0-9_-]{1,8}$")
+OPENSM_PRIORITY_MAX = 15
+
+
+def _storage_configured(model: InventoryModel) -> bool:
+    """The storage layer's settings are present (lustre_server_backend is set, as in the
+    sample and lab inventories); until then only the targets and pairs are checked."""
+    return "lustre_server_backend" in model.site or "lustre_server_backend" in model.unresolved
+
+
+def _lustre_servers(model: InventoryModel) -> list[str]:
+    return sorted({h for g in LUSTRE_KIND_GROUPS.values() for h in _group(model, g)})
+
+
+def _valid_targets(model: InventoryModel) -> list[tuple[str, Mapping]]:
+    """(label, target) of the lustre_targets entries check_lustre_targets accepts the hosts of."""
+    value = model.site.get("lustre_targets")
+    if "lustre_targets" in model.unresolved or not _is_list(value):
+        return []
+    found = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            continue
+        primary, failover = item.get("primary"), item.get("failover")
+        kind = item.get("kind")
+        members = _group(model, LUSTRE_KIND_GROUPS[kind]) if isinstance(kind, str) and kind in LUSTRE_KIND_GROUPS else []
+        if primary in members and failover in members and primary != failover:
+            found.append((f"lustre_targets[{item.get('kind')}{item.get('index')}]", item))
+    return found
+
+
+def lustre_pairs(model: InventoryModel) -> dict[str, set[str]]:
+    """Each server -> its partners, from the targets' {primary, failover} (one when valid)."""
+    partners: dict[str, set[str]] = {}
+    for _label, target in _valid_targets(model):
+        a, b = target["primary"], target["failover"]
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    return partners
+
+
+def _lnet_net(name: Any) -> str | None:
+    """'o2ib0' -> 'o2ib' (lnetctl's spelling of network 0), None when not an LNet name."""
+    match = _LNET_NET.match(name) if isinstance(name, str) else None
+    if not match:
+        return None
+    number = match.group("num")
+    return match.group("type") + ("" if number in ("", "0") else str(int(number)))
+
+
+def check_lustre_pairs(model: InventoryModel) -> list[str]:
+    """Failover pairs derived from lustre_targets: each server belongs to exactly one pair."""
+    problems = []
+    for host, partners in sorted(lustre_pairs(model).items()):
+        if len(partners) > 1:
+            problems.append(
+                f"host {host} is the partner of {join_and(sorted(partners))} in lustre_targets; "
+                "each Lustre server belongs to exactly one failover pair (one Pacemaker "
+                f"cluster): give every target of {host} the same partner"
+            )
+    for host in _lustre_servers(model):
+        if lustre_pairs(model) and host not in lustre_pairs(model):
+            problems.append(
+                f"host {host} is a Lustre server but no lustre_targets entry names it; give it "
+                "targets (as primary or failover) or remove it from the lustre_* groups"
+            )
+    return problems
+
+
+def check_lustre_backend(model: InventoryModel) -> list[str]:
+    """lustre_fsname, lustre_server_backend, and with backend lustre a device per target,
+    an absolute path, not shared by two targets of the same server."""
+    if model.site.get("lustre_targets") is None or not _storage_configured(model):
+        return []
+    problems = []
+    fsname = model.site.get("lustre_fsname")
+    if (
+        "lustre_fsname" not in model.unresolved
+        and fsname is not None
+        and (not isinstance(fsname, str) or not _FSNAME.match(fsname))
+    ):
+        problems.append(
+            f"lustre_fsname {show(fsname)} is not a Lustre file system name; use 1-8 "
+            "letters, digits, '_' or '-' (e.g. jovial)"
+        )
+    backend = model.site.get("lustre_server_backend", "lustre")
+    if "lustre_server_backend" in model.unresolved:
+        return problems
+    if backend not in LUSTRE_BACKENDS:
+        problems.append(
+            f"lustre_server_backend {show(backend)} is not one of {', '.join(LUSTRE_BACKENDS)}; "
+            "use lustre on real servers (lab_ext4 only in the lab and Molecule)"
+        )
+        return problems
+    used: list[tuple[tuple[str, str], str]] = []
+    for label, target in _valid_targets(model):
+        device = target.get("device")
+        if device is None:
+            if backend == "lustre":
+                problems.append(
+                    f"{label}: device is not set; with lustre_server_backend lustre every "
+                    "target needs its shared block device, e.g. device: "
+                    "/dev/disk/by-id/dm-uuid-mpath-<wwid>"
+                )
+            continue
+        if not isinstance(device, str) or not device.startswith("/dev/"):
+            problems.append(
+                f"{label}: device {show(device)} is not a /dev path; use the stable name of the "
+                "shared block device (/dev/disk/by-id/... or /dev/mapper/...)"
+            )
+            continue
+        for host in (target["primary"], target["failover"]):
+            used.append(((host, device), label))
+    for (host, device), labels in _duplicates(used).items():
+        problems.append(
+            f"host {host}: device {device} is used by {join_and(labels)}; each target needs "
+            "its own device (formatting one would destroy the other)"
+        )
+    return problems
+
+
+def _lnet_names(model: InventoryModel, problems: list[str]) -> dict[str, str] | None:
+    """lnet_networks: normalized net -> name as written; None when not set."""
+    if "lnet_networks" in model.unresolved:
+        return None
+    value = model.site.get("lnet_networks")
+    if value is None:
+        return None
+    example = "[{name: o2ib0, interfaces: [ib0]}]"
+    if not _is_list(value) or not value:
+        problems.append(f"lnet_networks: expected a non-empty list, {_got(value)}; e.g. {example}")
+        return None
+    names: dict[str, str] = {}
+    for position, item in enumerate(value):
+        name = item.get("name") if isinstance(item, Mapping) else None
+        label = _item_label("lnet_networks", position, name)
+        net = _lnet_net(name)
+        if net is None:
+            problems.append(
+                f"{label}: name {show(name)} is not an LNet network; use o2ib<N> (InfiniBand) "
+                f"or tcp<N> (e.g. o2ib0), as in {example}"
+            )
+            continue
+        if net in names:
+            problems.append(f"{label}: network {name} is listed twice (as {names[net]}); keep one")
+            continue
+        names[net] = name
+        interfaces = item.get("interfaces")
+        if (
+            not _is_list(interfaces)
+            or not interfaces
+            or not all(isinstance(i, str) and i for i in interfaces)
+        ):
+            problems.append(
+                f"{label}: interfaces {show(interfaces)} is not a non-empty list of interface "
+                "names; e.g. [ib0] (IPoIB) or [eth0]"
+            )
+    return names
+
+
+def check_lnet(model: InventoryModel) -> list[str]:
+    """lnet_networks, and lustre_nid on every Lustre server and client: <ipv4>@<net>, net
+    listed in lnet_networks, unique; the two servers of a pair on the same net."""
+    if not _storage_configured(model):
+        return []
+    hosts = sorted(set(_lustre_servers(model)) | set(_group(model, "lustre_client")))
+    problems: list[str] = []
+    names = _lnet_names(model, problems)
+    if not hosts:
+        return problems
+    if names is None and "lnet_networks" not in model.unresolved:
+        problems.append(
+            "lnet_networks is not set; list the LNet networks of the Lustre nodes in "
+            "group_vars/all/lnet.yml, e.g. [{name: o2ib0, interfaces: [ib0]}]"
+        )
+    nid_net: dict[str, str] = {}
+    seen: list[tuple[str, str]] = []
+    for host in hosts:
+        if f"{host}:lustre_nid" in model.unresolved:
+            continue
+        nid = model.hosts.get(host, {}).get("lustre_nid")
+        if nid is None:
+            problems.append(
+                f"host {host}: lustre_nid is not set; set it to the host's NID on the first "
+                "LNet network, e.g. 10.80.0.41@o2ib0"
+            )
+            continue
+        address, _, net_name = nid.partition("@") if isinstance(nid, str) else ("", "", "")
+        parsed = _parse_address(address)
+        net = _lnet_net(net_name)
+        if not isinstance(parsed, ipaddress.IPv4Address) or net is None:
+            problems.append(
+                f"host {host}: lustre_nid {show(nid)} is not <ipv4>@<net>; use e.g. "
+                "10.80.0.41@o2ib0 (the host's IPoIB address) or 10.77.0.21@tcp0"
+            )
+            continue
+        if names is not None and net not in names:
+            problems.append(
+                f"host {host}: lustre_nid {show(nid)} is on {net_name}, which is not in "
+                f"lnet_networks ({', '.join(names.values()) or 'none'}); fix the NID or add "
+                "the network"
+            )
+        nid_net[host] = net
+        seen.append((f"{address}@{net}", host))
+    for nid, owners in _duplicates(seen).items():
+        problems.append(f"hosts {join_and(owners)} share lustre_nid {nid}; each needs its own")
+    for host, partners in sorted(lustre_pairs(model).items()):
+        for partner in sorted(partners):
+            if (
+                host < partner
+                and host in nid_net
+                and partner in nid_net
+                and nid_net[host] != nid_net[partner]
+            ):
+                problems.append(
+                    f"failover pair {host} and {partner}: lustre_nid on different LNet "
+                    f"networks ({nid_net[host]} and {nid_net[partner]}); clients reach a "
+                    "target through both NIDs: put both on the same network"
+                )
+    return problems
+
+
+def check_fencing(model: InventoryModel) -> list[str]:
+    """ha_cluster_fence on every Lustre server (STONITH is mandatory), the corosync authkey."""
+    servers = _lustre_servers(model)
+    if not servers or not _storage_configured(model):
+        return []
+    problems = []
+    backend = model.site.get("lustre_server_backend", "lustre")
+    secret_values = [v for v in model.secrets.values() if isinstance(v, str) and v]
+    for host in servers:
+        if f"{host}:ha_cluster_fence" in model.unresolved:
+            continue
+        fence = model.hosts.get(host, {}).get("ha_cluster_fence")
+        where = f"host {host}: ha_cluster_fence"
+        if not isinstance(fence, Mapping):
+            problems.append(
+                f"{where} is {show(fence)}; every Lustre server needs its fence device "
+                "(STONITH is never off), e.g. {agent: fence_ipmilan, ip: <BMC>, username: "
+                "admin, password: '{{ vault_bmc_password }}'}"
+            )
+            continue
+        agent = fence.get("agent")
+        if agent not in FENCE_AGENTS:
+            problems.append(f"{where}: agent {show(agent)} is not one of {', '.join(FENCE_AGENTS)}")
+            continue
+        if agent == "fence_jovial_podman":
+            if backend == "lustre":
+                problems.append(
+                    f"{where}: agent fence_jovial_podman only fences lab containers; with "
+                    "lustre_server_backend lustre use fence_ipmilan or fence_redfish"
+                )
+            elif not isinstance(fence.get("container"), str) or not fence.get("container"):
+                problems.append(f"{where}: container is not set; set it to the node's container")
+            continue
+        if not isinstance(
+            _parse_address(fence.get("ip")), ipaddress.IPv4Address | ipaddress.IPv6Address
+        ):
+            problems.append(
+                f"{where}: ip {show(fence.get('ip'))} is not an address; set the BMC's address"
+            )
+        if not isinstance(fence.get("username"), str) or not fence.get("username"):
+            problems.append(f"{where}: username is not set; set the BMC user")
+        password = fence.get("password")
+        if not isinstance(password, str) or not password:
+            problems.append(
+                f"{where}: password is not set (value not shown); set password: "
+                "'{{ vault_bmc_password }}' and that secret in group_vars/all/vault.yml"
+            )
+        elif password not in secret_values:
+            problems.append(
+                f"{where}: password is not a vault secret (value not shown); write password: "
+                "'{{ vault_bmc_password }}' and list vault_bmc_password in "
+                "jovial_required_secrets"
+            )
+    required = model.site.get("jovial_required_secrets")
+    if "jovial_required_secrets" not in model.unresolved and _is_list(required):
+        for name in LUSTRE_SECRETS:
+            if name not in required:
+                problems.append(
+                    f"jovial_required_secrets does not list {name}; the failover pairs' "
+                    "corosync needs it: add it there and its value to group_vars/all/vault.yml"
+                )
+    return problems
+
+
+def check_infiniband(model: InventoryModel) -> list[str]:
+    """opensm: exactly two hosts with distinct opensm_priority 0-15; IPoIB interfaces."""
+    ib_hosts = _group(model, "infiniband")
+    if not ib_hosts:
+        return []
+    problems = []
+    sm = _group(model, "opensm")
+    if len(sm) != 2:
+        problems.append(
+            f"group opensm has {_hosts_word(len(sm))} ({join_and(sm)}); it needs exactly two "
+            "InfiniBand hosts so that a subnet manager always runs"
+        )
+    priorities: list[tuple[int, str]] = []
+    for host in sm:
+        if host not in ib_hosts:
+            problems.append(f"host {host} is in opensm but not in infiniband; add it there")
+        if f"{host}:opensm_priority" in model.unresolved:
+            continue
+        value = model.hosts.get(host, {}).get("opensm_priority")
+        if not _is_int(value) or not 0 <= value <= OPENSM_PRIORITY_MAX:
+            problems.append(
+                f"host {host}: opensm_priority {show(value)} is not an integer 0-15; set 15 on "
+                "the preferred subnet manager and a lower value on the other"
+            )
+        else:
+            priorities.append((value, host))
+    for value, hosts in _duplicates(priorities).items():
+        problems.append(
+            f"hosts {join_and(hosts)} share opensm_priority {value}; give them different "
+            "priorities so the master is deterministic"
+        )
+    addresses: list[tuple[Any, str]] = []
+    for host in ib_hosts:
+        if f"{host}:infiniband_ipoib_interfaces" in model.unresolved:
+            continue
+        value = model.hosts.get(host, {}).get("infiniband_ipoib_interfaces")
+        if value is None:
+            continue
+        where = f"host {host}: infiniband_ipoib_interfaces"
+        if not _is_list(value):
+            problems.append(f"{where}: expected a list of {{name, address}}, {_got(value)}")
+            continue
+        for position, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                problems.append(f"{where}[{position}]: expected a mapping, {_got(item)}")
+                continue
+            name, address = item.get("name"), item.get("address")
+            if not isinstance(name, str) or not re.match(r"^ib[0-9a-z.]+$", name):
+                problems.append(
+                    f"{where}[{position}]: name {show(name)} is not an IPoIB interface (ib0, "
+                    "ib1, ib0.8001)"
+                )
+            try:
+                interface = ipaddress.ip_interface(address) if isinstance(address, str) else None
+            except ValueError:
+                interface = None
+            if interface is None or "/" not in address:
+                problems.append(
+                    f"{where}[{position}]: address {show(address)} is not address/prefix "
+                    "(e.g. 10.80.0.41/16)"
+                )
+            else:
+                addresses.append((interface.ip, host))
+            if item.get("mode", "datagram") not in ("datagram", "connected"):
+                problems.append(
+                    f"{where}[{position}]: mode {show(item.get('mode'))} is not datagram or "
+                    "connected"
+                )
+            mtu = item.get("mtu")
+            if mtu is not None and (not _is_int(mtu) or not 256 <= mtu <= 65520):
+                problems.append(
+                    f"{where}[{position}]: mtu {show(mtu)} is not an integer 256-65520 "
+                    "(2044 datagram, 65520 connected)"
+                )
+    for address, hosts in _duplicates(addresses).items():
+        problems.append(f"hosts {join_and(hosts)} share the IPoIB address {address}")
+    return problems
+
+
 def required_secret_names(value: Any) -> list[str]:
     """The well-formed vault_* names in jovial_required_secrets (what the caller must resolve)."""
     if not _is_list(value):
@@ -1496,6 +1878,11 @@ CHECKERS: tuple[Checker, ...] = (
     check_etcd_settings,
     check_vips,
     check_lustre_targets,
+    check_lustre_pairs,
+    check_lustre_backend,
+    check_lnet,
+    check_fencing,
+    check_infiniband,
     check_secrets,
     check_id_ranges,
     check_proxy,

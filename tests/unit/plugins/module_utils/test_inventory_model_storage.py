@@ -1,0 +1,226 @@
+"""Storage checks (pairs, backend and devices, LNet/NIDs, fencing, InfiniBand) on the lab
+topology of test_inventory_model.BASE plus the storage settings; exact messages."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from ansible.module_utils import inventory_model as im
+
+
+def _load_base() -> dict[str, Any]:
+    """BASE of test_inventory_model.py (the lab topology), loaded by path (no package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_inventory_model.py")
+    spec = importlib.util.spec_from_file_location("jovial_test_inventory_base", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BASE
+
+
+BASE = _load_base()
+
+SERVERS = ("mds1", "mds2", "oss1", "oss2")
+
+
+def storage_base() -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data["site"]["lustre_server_backend"] = "lustre"
+    data["site"]["lnet_networks"] = [{"name": "o2ib0", "interfaces": ["ib0"]}]
+    data["site"]["jovial_required_secrets"] = ["vault_ha_cluster_authkey", "vault_bmc_password"]
+    data["secrets"] = {"vault_ha_cluster_authkey": "k" * 64, "vault_bmc_password": "bmc-secret"}
+    for n, host in enumerate(data["hosts"]):
+        data["hosts"][host]["lustre_nid"] = f"10.80.0.{n + 1}@o2ib0"
+    for n, host in enumerate(SERVERS):
+        data["hosts"][host]["ha_cluster_fence"] = {
+            "agent": "fence_ipmilan",
+            "ip": f"10.10.9.{n + 1}",
+            "username": "fence",
+            "password": "bmc-secret",
+        }
+    for n, target in enumerate(data["site"]["lustre_targets"]):
+        target["device"] = f"/dev/mapper/t{n}"
+    data["groups"]["infiniband"] = list(SERVERS)
+    data["groups"]["opensm"] = ["mds1", "oss1"]
+    data["hosts"]["mds1"]["opensm_priority"] = 15
+    data["hosts"]["oss1"]["opensm_priority"] = 14
+    data["hosts"]["mds1"]["infiniband_ipoib_interfaces"] = [
+        {"name": "ib0", "address": "10.80.0.7/16", "mode": "datagram", "mtu": 2044}
+    ]
+    return data
+
+
+def problems(change) -> list[str]:
+    data = storage_base()
+    change(data)
+    return im.validate(im.InventoryModel(**data))
+
+
+def test_storage_base_is_valid():
+    assert problems(lambda d: None) == []
+
+
+def _set(path: str, value: Any):
+    def change(data):
+        node = data
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return change
+
+
+CASES = [
+    (
+        "bad-backend",
+        _set("site.lustre_server_backend", "ext4"),
+        [
+            "lustre_server_backend 'ext4' is not one of lustre, lab_ext4; use lustre on real "
+            "servers (lab_ext4 only in the lab and Molecule)"
+        ],
+    ),
+    (
+        "device-missing",
+        lambda d: d["site"]["lustre_targets"][2].pop("device"),
+        [
+            "lustre_targets[ost0]: device is not set; with lustre_server_backend lustre every "
+            "target needs its shared block device, e.g. device: "
+            "/dev/disk/by-id/dm-uuid-mpath-<wwid>"
+        ],
+    ),
+    (
+        "device-shared",
+        _set("site.lustre_targets.1.device", "/dev/mapper/t0"),
+        [
+            "host mds1: device /dev/mapper/t0 is used by lustre_targets[mgt0] and "
+            "lustre_targets[mdt0]; each target needs its own device (formatting one would "
+            "destroy the other)",
+            "host mds2: device /dev/mapper/t0 is used by lustre_targets[mgt0] and "
+            "lustre_targets[mdt0]; each target needs its own device (formatting one would "
+            "destroy the other)",
+        ],
+    ),
+    (
+        "nid-missing",
+        lambda d: d["hosts"]["hub1"].pop("lustre_nid"),
+        [
+            "host hub1: lustre_nid is not set; set it to the host's NID on the first LNet "
+            "network, e.g. 10.80.0.41@o2ib0"
+        ],
+    ),
+    (
+        "nid-malformed",
+        _set("hosts.oss1.lustre_nid", "oss1@o2ib0"),
+        [
+            "host oss1: lustre_nid 'oss1@o2ib0' is not <ipv4>@<net>; use e.g. 10.80.0.41@o2ib0 "
+            "(the host's IPoIB address) or 10.77.0.21@tcp0"
+        ],
+    ),
+    (
+        "nid-net-unknown-and-pair-split",
+        _set("hosts.mds2.lustre_nid", "10.77.0.42@tcp0"),
+        [
+            "host mds2: lustre_nid '10.77.0.42@tcp0' is on tcp0, which is not in lnet_networks "
+            "(o2ib0); fix the NID or add the network",
+            "failover pair mds1 and mds2: lustre_nid on different LNet networks (o2ib and tcp); "
+            "clients reach a target through both NIDs: put both on the same network",
+        ],
+    ),
+    (
+        "nid-duplicate",
+        _set("hosts.oss2.lustre_nid", "10.80.0.9@o2ib"),
+        ["hosts oss1 and oss2 share lustre_nid 10.80.0.9@o2ib; each needs its own"],
+    ),
+    (
+        "fence-missing",
+        lambda d: d["hosts"]["oss2"].pop("ha_cluster_fence"),
+        [
+            "host oss2: ha_cluster_fence is null; every Lustre server needs its fence device "
+            "(STONITH is never off), e.g. {agent: fence_ipmilan, ip: <BMC>, username: admin, "
+            "password: '{{ vault_bmc_password }}'}"
+        ],
+    ),
+    (
+        "fence-podman-in-production",
+        _set("hosts.oss2.ha_cluster_fence", {"agent": "fence_jovial_podman", "container": "x"}),
+        [
+            "host oss2: ha_cluster_fence: agent fence_jovial_podman only fences lab containers; "
+            "with lustre_server_backend lustre use fence_ipmilan or fence_redfish"
+        ],
+    ),
+    (
+        "fence-plain-password",
+        _set("hosts.mds1.ha_cluster_fence.password", "hunter2"),
+        [
+            "host mds1: ha_cluster_fence: password is not a vault secret (value not shown); "
+            "write password: '{{ vault_bmc_password }}' and list vault_bmc_password in "
+            "jovial_required_secrets"
+        ],
+    ),
+    (
+        "authkey-not-required",
+        _set("site.jovial_required_secrets", ["vault_bmc_password"]),
+        [
+            "jovial_required_secrets does not list vault_ha_cluster_authkey; the failover "
+            "pairs' corosync needs it: add it there and its value to group_vars/all/vault.yml"
+        ],
+    ),
+    (
+        "one-opensm",
+        _set("groups.opensm", ["mds1"]),
+        [
+            "group opensm has 1 host (mds1); it needs exactly two InfiniBand hosts so that a "
+            "subnet manager always runs"
+        ],
+    ),
+    (
+        "opensm-same-priority",
+        _set("hosts.oss1.opensm_priority", 15),
+        [
+            "hosts mds1 and oss1 share opensm_priority 15; give them different priorities so "
+            "the master is deterministic"
+        ],
+    ),
+    (
+        "ipoib-bad-address",
+        _set("hosts.mds1.infiniband_ipoib_interfaces.0.address", "10.80.0.7"),
+        [
+            "host mds1: infiniband_ipoib_interfaces[0]: address '10.80.0.7' is not "
+            "address/prefix (e.g. 10.80.0.41/16)"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_storage_problem_reported_exactly(change, expected):
+    assert problems(change) == expected
+
+
+def test_server_with_two_partners():
+    def change(data):
+        data["groups"]["lustre_oss"] = ["oss1", "oss2", "mds1"]
+        data["site"]["lustre_targets"].append(
+            {"kind": "ost", "index": 2, "primary": "mds1", "failover": "oss1", "device": "/dev/x"}
+        )
+
+    found = problems(change)
+    assert (
+        "host mds1 is the partner of mds2 and oss1 in lustre_targets; each Lustre server belongs "
+        "to exactly one failover pair (one Pacemaker cluster): give every target of mds1 the "
+        "same partner"
+    ) in found
+    assert any(p.startswith("host oss1 is the partner of mds1 and oss2") for p in found)
+
+
+def test_without_backend_setting_only_targets_are_checked():
+    data = copy.deepcopy(BASE)
+    assert im.validate(im.InventoryModel(**data)) == []
