@@ -22,7 +22,18 @@ if [[ -n $volumes ]]; then
   echo ">> removing volumes: $(echo $volumes)"
   podman volume rm $volumes >/dev/null
 fi
+# The podman API service lab-up.yml started for the lab fence agent (lab_podman_socket).
+socket_dir=/run/jovial-podman/jovial-lab
+if [[ -f $socket_dir/service.pid ]]; then
+  pid=$(cat "$socket_dir/service.pid")
+  if kill -0 "$pid" 2>/dev/null && grep -q 'system.service' "/proc/$pid/cmdline"; then
+    echo ">> stopping the podman API service (pid $pid)"
+    kill "$pid"
+  fi
+fi
+rm -rf "$socket_dir"
 shopt -s nullglob
+# Every loop device of every image (each storage node has its own on the shared image).
 for img in build/lab/disks/*.img; do
   for dev in $(losetup --noheadings --output NAME --associated "$img"); do
     echo ">> detaching $dev ($img)"

@@ -69,9 +69,47 @@ def jovial_lab_disk(target: dict[str, Any], size: str = "256M") -> dict[str, Any
     return {"name": name, "size": size, "hosts": hosts, "device": f"/dev/jovial-{name}"}
 
 
+def _loop_number(device: str) -> int:
+    tail = device.rsplit("loop", 1)[-1]
+    if not tail.isdigit():
+        raise AnsibleFilterError(f"{device!r} is not a loop device (/dev/loopN)")
+    return int(tail)
+
+
+def jovial_disk_volumes(
+    host: str, disks: list[dict[str, Any]], loops: dict[str, list[str]]
+) -> list[str]:
+    """Bind mounts `<loop device>:<device>` giving host its own loop device of each disk.
+
+    Each host of a shared disk gets its OWN loop device on the same image file: the nodes'
+    containers share the host's kernel, and two mounts of one block device would share one
+    superblock, so ext4's multiple-mount protection would never see the other node. Loop
+    devices on one file (without direct I/O) see each other's writes through the file's
+    page cache, so MMP refuses a second mount as on a real shared LUN. The i-th host of a
+    disk gets the i-th of its loop devices in number order (stable while they stay attached).
+    """
+    volumes = []
+    for disk in disks:
+        try:
+            hosts, name, device = list(disk["hosts"]), disk["name"], disk["device"]
+        except (KeyError, TypeError) as exc:
+            raise AnsibleFilterError(f"disk {disk!r} needs name, hosts and device ({exc})") from exc
+        if host not in hosts:
+            continue
+        attached = sorted(loops.get(name) or [], key=_loop_number)
+        if len(attached) < len(hosts):
+            raise AnsibleFilterError(
+                f"disk {name} has {len(attached)} loop device(s) {attached} for "
+                f"{len(hosts)} hosts {hosts}; each host needs its own (attach more with losetup)"
+            )
+        volumes.append(f"{attached[hosts.index(host)]}:{device}")
+    return volumes
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "lab_container_options": lab_container_options,
             "jovial_lab_disk": jovial_lab_disk,
+            "jovial_disk_volumes": jovial_disk_volumes,
         }

@@ -71,3 +71,26 @@ def test_a_lustre_target_becomes_a_disk_shared_by_its_pair():
 def test_a_target_without_its_failover_host_is_refused():
     with pytest.raises(AnsibleFilterError, match="needs kind, index, primary and failover"):
         lab.jovial_lab_disk({"kind": "mdt", "index": 0, "primary": "mds1"})
+
+
+DISKS = [
+    {"name": "mdt0", "hosts": ["mds1", "mds2"], "device": "/dev/jovial-mdt0"},
+    {"name": "ost0", "hosts": ["oss1", "oss2"], "device": "/dev/jovial-ost0"},
+]
+
+
+def test_each_host_of_a_disk_gets_its_own_loop_device_in_number_order():
+    loops = {"mdt0": ["/dev/loop10", "/dev/loop9"], "ost0": ["/dev/loop3", "/dev/loop4"]}
+    assert lab.jovial_disk_volumes("mds1", DISKS, loops) == ["/dev/loop9:/dev/jovial-mdt0"]
+    assert lab.jovial_disk_volumes("mds2", DISKS, loops) == ["/dev/loop10:/dev/jovial-mdt0"]
+    assert lab.jovial_disk_volumes("hub1", DISKS, loops) == []
+
+
+def test_a_disk_with_fewer_loop_devices_than_hosts_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="disk mdt0 has 1 loop device"):
+        lab.jovial_disk_volumes("mds2", DISKS, {"mdt0": ["/dev/loop1"]})
+
+
+def test_a_non_loop_device_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="'/dev/sda' is not a loop device"):
+        lab.jovial_disk_volumes("mds1", DISKS, {"mdt0": ["/dev/sda", "/dev/loop2"]})

@@ -1,0 +1,184 @@
+"""What an operator relies on from the storage layer, then the failover drills.
+
+pytest runs the tests in file order: the converged pairs first, then the drills; each drill
+leaves every target on its preferred node for the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from lustre_drills import (
+    MOUNT_ROOT,
+    NODES,
+    PAIRS,
+    TARGETS,
+    cluster,
+    failover_move,
+    kill_and_wait,
+    module,
+    mounted_on,
+    online_nodes,
+    sh,
+    started_on,
+    wait_member,
+)
+
+# -- The converged pairs -------------------------------------------------------------------
+
+
+def test_each_pair_is_one_two_node_cluster_with_fencing_on():
+    for a, b in PAIRS.values():
+        assert online_nodes(a) == {a, b}
+        for node in (a, b):
+            quorum = sh(node, "corosync-quorumtool -s")
+            assert "Quorate:          Yes" in quorum.stdout, quorum.stdout
+            assert "2Node WaitForAll" in quorum.stdout, quorum.stdout
+        stonith = sh(a, "crm_attribute --type crm_config --name stonith-enabled --query --quiet")
+        assert stonith.stdout.strip() == "true"
+
+
+def test_each_node_has_a_fence_device_that_never_runs_on_it():
+    for a, b in PAIRS.values():
+        where = started_on(a)
+        assert where.get(f"fence-{a}") == [b], where
+        assert where.get(f"fence-{b}") == [a], where
+        agent = sh(a, f"crm_resource --resource fence-{a} --get-parameter plug")
+        assert agent.stdout.strip() == a
+
+
+def test_the_fence_agent_speaks_the_fence_agent_protocol():
+    meta = sh("ms-mds1", "fence_jovial_podman -o metadata")
+    assert '<resource-agent name="fence_jovial_podman"' in meta.stdout
+    # status of the partner through the host's podman API: 0 = running.
+    status = sh("ms-mds1", "printf 'action=status\\nplug=ms-mds2\\n' | fence_jovial_podman")
+    assert status.returncode == 0, status.stderr
+    missing = sh("ms-mds1", "fence_jovial_podman -o status -n no-such-node")
+    assert missing.returncode == 1 and "no container named" in missing.stderr
+
+
+def test_every_target_is_mounted_exactly_once_on_its_preferred_node():
+    for target, (primary, _failover) in TARGETS.items():
+        assert mounted_on(target) == [primary], target
+        assert started_on(primary).get(target) == [primary], target
+
+
+def test_oss_pair_is_active_active():
+    assert mounted_on("jovial-ost0") == ["ms-oss1"]
+    assert mounted_on("jovial-ost1") == ["ms-oss2"]
+
+
+def test_a_device_holding_a_target_is_never_formatted_again():
+    # The same target again: left alone.
+    same = module(
+        "ms-mds1",
+        "lustre_target",
+        "device=/dev/jovial-mdt0 fsname=jovial kind=mdt index=0 backend=lab_ext4",
+    )
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert '"changed": false' in same.stdout, same.stdout
+    # Another target on that device: refused, and the device still holds the MDT.
+    other = module(
+        "ms-mds1",
+        "lustre_target",
+        "device=/dev/jovial-mdt0 fsname=jovial kind=ost index=9 backend=lab_ext4",
+    )
+    assert other.returncode != 0, other.stdout
+    assert "jovial-MDT0000" in other.stdout, other.stdout
+    label = sh("ms-mds1", "blkid -p -o value -s LABEL /dev/jovial-mdt0")
+    assert label.stdout.strip() == "jovial-MDT0000"
+
+
+# -- Drills --------------------------------------------------------------------------------
+
+
+def _write(node: str, target: str, name: str) -> str:
+    out = sh(
+        node,
+        f"set -e; f={MOUNT_ROOT}/{target}/{name}; head -c 4M /dev/urandom > $f; sync; "
+        "sha256sum $f | cut -d' ' -f1",
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def _digest(node: str, target: str, name: str) -> str:
+    return sh(node, f"sha256sum {MOUNT_ROOT}/{target}/{name} | cut -d' ' -f1").stdout.strip()
+
+
+def test_drill_mds_primary_killed_its_targets_come_up_on_the_partner_with_data():
+    mdt = _write("ms-mds1", "jovial-mdt0", "before-kill")
+    ost = _write("ms-oss1", "jovial-ost0", "before-kill")
+    result = kill_and_wait("ms-mds1")
+    print(f"\nMDS primary killed: {json.dumps(result)}")
+    assert result["failover_s"] is not None, result
+    for target in ("jovial-mgt0", "jovial-mdt0"):
+        assert mounted_on(target) == ["ms-mds2"], target
+    assert _digest("ms-mds2", "jovial-mdt0", "before-kill") == mdt
+    # The OSS pair did not notice.
+    assert mounted_on("jovial-ost0") == ["ms-oss1"]
+    assert _digest("ms-oss1", "jovial-ost0", "before-kill") == ost
+    # Fencing (stonith-action reboot) started the killed node again; it rejoins as a member
+    # but the targets stay on the partner (stickiness): failback is explicit.
+    assert result["fenced_back_s"] is not None, result
+    assert wait_member("ms-mds1", "ms-mds2"), online_nodes("ms-mds2")
+    assert mounted_on("jovial-mdt0") == ["ms-mds2"]
+
+
+def test_drill_the_killed_node_cannot_mount_the_target_while_the_partner_holds_it():
+    assert mounted_on("jovial-mdt0") == ["ms-mds2"]
+    before = sh("ms-mds1", "dmesg | grep -c 'Device is already active on another node'").stdout
+    attempt = sh(
+        "ms-mds1",
+        "mkdir -p /mnt/steal && mount -t ext4 /dev/jovial-mdt0 /mnt/steal",
+        timeout=300,
+    )
+    after = sh("ms-mds1", "dmesg | grep -c 'Device is already active on another node'").stdout
+    if attempt.returncode == 0:
+        sh("ms-mds1", "umount /mnt/steal")
+    assert attempt.returncode != 0, "ms-mds1 mounted the MDT while ms-mds2 holds it"
+    # The refusal is ext4's multiple-mount protection seeing the partner's MMP updates.
+    assert int(after or 0) > int(before or 0), (before, after, attempt.stderr)
+    assert mounted_on("jovial-mdt0") == ["ms-mds2"]
+
+
+def test_drill_failback_returns_the_targets_to_the_primary():
+    took, out = failover_move("ms-mds1", "failback")
+    print(f"\nMDS failback with lustre-failover.yml: {took} s")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    for target in ("jovial-mgt0", "jovial-mdt0"):
+        assert mounted_on(target) == ["ms-mds1"], target
+    assert _digest("ms-mds1", "jovial-mdt0", "before-kill") != ""
+    # No temporary move constraint left behind.
+    constraints = sh("ms-mds1", "cibadmin --query --scope constraints")
+    assert "cli-prefer" not in constraints.stdout
+
+
+def test_drill_oss_maintenance_move_and_back():
+    data = _write("ms-oss1", "jovial-ost0", "before-move")
+    took, out = failover_move("ms-oss1")
+    print(f"\nOSS maintenance move with lustre-failover.yml: {took} s")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert mounted_on("jovial-ost0") == ["ms-oss2"]
+    assert mounted_on("jovial-ost1") == ["ms-oss2"]
+    assert _digest("ms-oss2", "jovial-ost0", "before-move") == data
+    # While ms-oss1 is in standby, moving ms-oss2's targets away is refused: no partner.
+    _refused, out2 = failover_move("ms-oss2")
+    assert out2.returncode != 0
+    assert "refusing to standby" in out2.stdout, out2.stdout[-2000:]
+    assert mounted_on("jovial-ost1") == ["ms-oss2"]
+    took_back, out3 = failover_move("ms-oss1", "failback")
+    print(f"OSS failback with lustre-failover.yml: {took_back} s")
+    assert out3.returncode == 0, out3.stdout[-3000:] + out3.stderr[-2000:]
+    assert mounted_on("jovial-ost0") == ["ms-oss1"]
+    assert mounted_on("jovial-ost1") == ["ms-oss2"]
+    assert _digest("ms-oss1", "jovial-ost0", "before-move") == data
+
+
+def test_after_the_drills_every_target_is_on_its_preferred_node_once():
+    time.sleep(1)
+    for target, (primary, _failover) in TARGETS.items():
+        assert mounted_on(target) == [primary], target
+    for node in NODES:
+        assert cluster(node) is not None, node
