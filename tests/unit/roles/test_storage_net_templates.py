@@ -281,15 +281,16 @@ def test_lnet_kernel_follows_the_backend(mds01):
 
 
 def test_ipoib_interface_file(mds01):
+    """The sample's interface; mode and MTU default to datagram and 2044 when it omits them."""
     item = mds01["infiniband_ipoib_interfaces"][0]
     text = lines(render("infiniband", "ipoib.interfaces.j2", mds01, item=item))
     assert text[1:] == [
         f"auto {item['name']}",
         f"iface {item['name']} inet static",
         f"address {item['address']}",
-        f"mtu {item['mtu']}",
+        f"mtu {item.get('mtu', 2044)}",
         "# The IPoIB mode must be set while the link is down, before the MTU.",
-        f"pre-up echo {item['mode']} > /sys/class/net/{item['name']}/mode",
+        f"pre-up echo {item.get('mode', 'datagram')} > /sys/class/net/{item['name']}/mode",
     ]
 
 
