@@ -952,7 +952,8 @@ def _valid_targets(model: InventoryModel) -> list[tuple[str, Mapping]]:
             continue
         primary, failover = item.get("primary"), item.get("failover")
         kind = item.get("kind")
-        members = _group(model, LUSTRE_KIND_GROUPS[kind]) if isinstance(kind, str) and kind in LUSTRE_KIND_GROUPS else []
+        group = LUSTRE_KIND_GROUPS.get(kind) if isinstance(kind, str) else None
+        members = _group(model, group) if group else []
         if primary in members and failover in members and primary != failover:
             found.append((f"lustre_targets[{item.get('kind')}{item.get('index')}]", item))
     return found
