@@ -49,6 +49,7 @@ for tool in debootstrap podman; do
   }
 done
 
+mkdir -p "$top/build"
 work=$(mktemp -d "$top/build/base-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$cache" "$work/context/ca"
