@@ -217,7 +217,9 @@ def test_drill_c_recovery_refuses_when_it_would_lose_quorum():
     assert sh(target, "systemctl stop etcd && rm -rf /var/lib/etcd/data").returncode == 0
     out = playbook("recover-etcd-member.yml", "-l", target)
     assert out.returncode != 0
-    assert "Refusing to recover me-etcd3: it would lose quorum" in out.stdout, out.stdout[-3000:]
+    assert "Refusing to recover me-etcd3: it would lose quorum" in out.stdout + out.stderr, (
+        out.stdout[-3000:] + out.stderr[-2000:]
+    )
     # Nothing was changed: the member list still has three voting members.
     assert sh(other, "systemctl start etcd").returncode == 0
     members = json.loads(sh("me-etcd1", "etcdctl -w json member list").stdout)["members"]
