@@ -20,14 +20,14 @@ Figures are reported, not asserted: the targets from DESIGN.md are written besid
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from molecule_scenario import ephemeral_dir, molecule, start
 
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "molecule" / "etcd" / "tests"))
@@ -44,22 +44,6 @@ from etcd_drills import (  # noqa: E402 (the drills live with the scenario's tes
 
 OUT = TOP / "build" / "bench"
 ALL = sorted(MEMBERS)
-
-
-def molecule(action: str) -> None:
-    subprocess.run(
-        [str(TOP / ".venv" / "bin" / "molecule"), action, "-s", "etcd"],
-        cwd=TOP,
-        env=ansible_env(),
-        check=True,
-    )
-
-
-def ephemeral_dir() -> str:
-    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.etcd/inventory")))
-    if not found:
-        raise SystemExit("no converged Molecule etcd scenario found (run without --reuse)")
-    return str(Path(found[0]).parent)
 
 
 def leader_loss(runs: int) -> list[dict]:
@@ -104,20 +88,16 @@ def main() -> int:
     parser.add_argument("--leader-runs", type=int, default=3)
     parser.add_argument("--recovery-runs", type=int, default=2)
     args = parser.parse_args()
-    if not args.reuse:
-        if "JOVIAL_BASE_IMAGE" not in os.environ:
-            print("set JOVIAL_BASE_IMAGE (images/base/build.sh --print)", file=sys.stderr)
-            return 2
-        molecule("destroy")
-        molecule("converge")
-    os.environ["MOLECULE_EPHEMERAL_DIRECTORY"] = ephemeral_dir()
+    if not start("etcd", args.reuse, ansible_env()):
+        return 2
+    os.environ["MOLECULE_EPHEMERAL_DIRECTORY"] = str(ephemeral_dir("etcd"))
     try:
         version = sh("me-etcd1", "etcd --version | head -1").stdout.strip()
         gaps = leader_loss(args.leader_runs)
         recoveries = recovery(args.recovery_runs)
     finally:
         if not args.reuse:
-            molecule("destroy")
+            molecule("etcd", "destroy", ansible_env())
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
         "leader_loss": gaps,

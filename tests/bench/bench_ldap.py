@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import glob
 import json
 import os
 import platform
@@ -33,11 +32,11 @@ import shlex
 import ssl
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import ldap3
+from molecule_scenario import ephemeral_dir, molecule, start
 
 TOP = Path(__file__).resolve().parents[2]
 OUT = TOP / "build" / "bench"
@@ -46,18 +45,6 @@ PROVIDERS = {"ml-ldap1": "10.78.3.11", "ml-ldap2": "10.78.3.12"}
 READER = f"cn=reader,ou=services,{BASE}"
 USER = f"uid=ada,ou=people,{BASE}"
 TARGET_DN = f"cn=campaign-deep,ou=groups,{BASE}"
-
-
-def molecule(action: str) -> None:
-    molecule_bin = str(TOP / ".venv" / "bin" / "molecule")
-    subprocess.run([molecule_bin, action, "-s", "ldap"], cwd=TOP, check=True)
-
-
-def ephemeral_dir() -> Path:
-    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.ldap/inventory")))
-    if not found:
-        raise SystemExit("no converged Molecule ldap scenario found (run without --reuse)")
-    return Path(found[0]).parent
 
 
 def summary(values: list[float], scale: float = 1.0, digits: int = 4) -> dict:
@@ -172,14 +159,10 @@ def main() -> int:
     parser.add_argument("--replication-rounds", type=int, default=20)
     parser.add_argument("--latency-rounds", type=int, default=200)
     args = parser.parse_args()
-    if not args.reuse:
-        if "JOVIAL_BASE_IMAGE" not in os.environ:
-            print("set JOVIAL_BASE_IMAGE (images/base/build.sh --print)", file=sys.stderr)
-            return 2
-        molecule("destroy")
-        molecule("converge")
+    if not start("ldap", args.reuse):
+        return 2
     try:
-        ephemeral = ephemeral_dir()
+        ephemeral = ephemeral_dir("ldap")
         ca_file, secrets = ephemeral / "pki" / "ca.crt", ephemeral / "secrets"
         reader_pw = (secrets / "ldap_reader_password").read_text().strip()
         version = subprocess.run(
@@ -195,7 +178,7 @@ def main() -> int:
         }
     finally:
         if not args.reuse:
-            molecule("destroy")
+            molecule("ldap", "destroy")
     result = {
         "replication": repl,
         "bind": {

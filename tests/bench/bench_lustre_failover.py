@@ -24,14 +24,14 @@ Writes build/bench/lustre_failover.json. Figures are reported, not asserted.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from molecule_scenario import ephemeral_dir, molecule, start
 
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "molecule" / "lustre" / "tests"))
@@ -48,22 +48,6 @@ from lustre_drills import (  # noqa: E402 (the drills live with the scenario's t
 )
 
 OUT = TOP / "build" / "bench"
-
-
-def molecule(action: str) -> None:
-    subprocess.run(
-        [str(TOP / ".venv" / "bin" / "molecule"), action, "-s", "lustre"],
-        cwd=TOP,
-        env=ansible_env(),
-        check=True,
-    )
-
-
-def ephemeral_dir() -> str:
-    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.lustre/inventory")))
-    if not found:
-        raise SystemExit("no converged Molecule lustre scenario found (run without --reuse)")
-    return str(Path(found[0]).parent)
 
 
 def on_preferred() -> bool:
@@ -110,13 +94,9 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="use a converged scenario, keep it")
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
-    if not args.reuse:
-        if "JOVIAL_BASE_IMAGE" not in os.environ:
-            print("set JOVIAL_BASE_IMAGE (images/base/build.sh --print)", file=sys.stderr)
-            return 2
-        molecule("destroy")
-        molecule("converge")
-    os.environ["MOLECULE_EPHEMERAL_DIRECTORY"] = ephemeral_dir()
+    if not start("lustre", args.reuse, ansible_env()):
+        return 2
+    os.environ["MOLECULE_EPHEMERAL_DIRECTORY"] = str(ephemeral_dir("lustre"))
     try:
         if not on_preferred():
             raise SystemExit("targets are not on their preferred nodes; fail them back first")
@@ -124,7 +104,7 @@ def main() -> int:
         pairs = {pair: measure_pair(pair, args.runs) for pair in PAIRS}
     finally:
         if not args.reuse:
-            molecule("destroy")
+            molecule("lustre", "destroy", ansible_env())
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
         "pairs": pairs,
