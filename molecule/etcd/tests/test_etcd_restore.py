@@ -78,7 +78,9 @@ def test_drill_d_restore_from_a_snapshot_brings_back_exactly_its_keys():
     # Without the confirmation phrase: refused, nothing changed.
     refused = playbook("etcd-restore.yml", "-e", f"etcd_restore_snapshot={snapshot}")
     assert refused.returncode != 0
-    assert "replaces the data of EVERY etcd member" in refused.stderr, refused.stderr[-3000:]
+    assert "replaces the data of EVERY etcd member" in refused.stdout + refused.stderr, (
+        refused.stdout[-3000:] + refused.stderr[-3000:]
+    )
     assert value(writer, f"{PREFIX}/changed") == "after-snapshot"
     assert sh(writer, "systemctl is-active etcd").stdout.strip() == "active"
 

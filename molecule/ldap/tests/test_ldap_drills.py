@@ -71,7 +71,9 @@ def test_drill_restore_from_backup_brings_back_the_content_on_both_providers(nod
     # Without the confirmation: refused, nothing stopped.
     refused = run_playbook("playbooks/ldap-restore.yml", "-e", f"ldap_restore_file={backup}")
     assert refused.returncode != 0
-    assert "ldap_restore_confirm=replace-all-ldap-data" in refused.stderr, refused.stderr[-3000:]
+    assert "ldap_restore_confirm=replace-all-ldap-data" in refused.stdout + refused.stderr, (
+        refused.stdout[-3000:] + refused.stderr[-3000:]
+    )
     assert ldap1.run("systemctl is-active slapd").stdout.strip() == "active"
     assert INTRUDER in entry_dns(ldap1)
 
@@ -108,7 +110,9 @@ def test_drill_wiped_provider_is_reseeded_from_its_partner(node):
     # Naming the healthy provider (whose partner is now empty) is refused before anything stops.
     wrong = run_playbook("playbooks/recover-ldap-replica.yml", "-e", "ldap_recover_host=ml-ldap1")
     assert wrong.returncode != 0
-    assert "cannot re-seed ml-ldap1" in wrong.stderr, wrong.stderr[-3000:]
+    assert "cannot re-seed ml-ldap1" in wrong.stdout + wrong.stderr, (
+        wrong.stdout[-3000:] + wrong.stderr[-3000:]
+    )
     assert ldap1.run("systemctl is-active slapd").stdout.strip() == "active"
     assert "changed while ldap2 was wiped" in full_content(ldap1)
 

@@ -175,7 +175,9 @@ def test_drill_oss_maintenance_move_and_back():
     # While ms-oss1 is in standby, moving ms-oss2's targets away is refused: no partner.
     _refused, out2 = failover_move("ms-oss2")
     assert out2.returncode != 0
-    assert "refusing to standby" in out2.stderr, out2.stderr[-2000:]
+    assert "refusing to standby" in out2.stdout + out2.stderr, (
+        out2.stdout[-2000:] + out2.stderr[-2000:]
+    )
     assert mounted_on("jovial-ost1") == ["ms-oss2"]
     took_back, out3 = failover_move("ms-oss1", "failback")
     print(f"OSS failback with lustre-failover.yml: {took_back} s")
