@@ -57,6 +57,10 @@ def lab_container_options(
     return merged
 
 
+# Where a node sees its disks: one directory of device nodes, bind-mounted from the host.
+NODE_DISK_DIR = "/dev/jovial"
+
+
 def jovial_lab_disk(target: dict[str, Any], size: str = "256M") -> dict[str, Any]:
     """Describe the shared loop-backed image that stands in for one Lustre target."""
     try:
@@ -66,7 +70,7 @@ def jovial_lab_disk(target: dict[str, Any], size: str = "256M") -> dict[str, Any
         raise AnsibleFilterError(
             f"lustre target {target!r} needs kind, index, primary and failover ({exc})"
         ) from exc
-    return {"name": name, "size": size, "hosts": hosts, "device": f"/dev/jovial-{name}"}
+    return {"name": name, "size": size, "hosts": hosts, "device": f"{NODE_DISK_DIR}/{name}"}
 
 
 def _loop_number(device: str) -> int:
@@ -76,10 +80,15 @@ def _loop_number(device: str) -> int:
     return int(tail)
 
 
-def jovial_disk_volumes(
-    host: str, disks: list[dict[str, Any]], loops: dict[str, list[str]]
-) -> list[str]:
-    """Bind mounts `<loop device>:<device>` giving host its own loop device of each disk.
+def _disk_fields(disk: Any) -> tuple[list[str], str]:
+    try:
+        return list(disk["hosts"]), str(disk["name"])
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"disk {disk!r} needs name and hosts ({exc})") from exc
+
+
+def jovial_disk_nodes(disks: list[dict[str, Any]], loops: dict[str, list[str]]) -> list[dict]:
+    """Which loop device each host of each disk uses: [{host, name, loop}].
 
     Each host of a shared disk gets its OWN loop device on the same image file: the nodes'
     containers share the host's kernel, and two mounts of one block device would share one
@@ -88,22 +97,31 @@ def jovial_disk_volumes(
     page cache, so MMP refuses a second mount as on a real shared LUN. The i-th host of a
     disk gets the i-th of its loop devices in number order (stable while they stay attached).
     """
-    volumes = []
+    nodes = []
     for disk in disks:
-        try:
-            hosts, name, device = list(disk["hosts"]), disk["name"], disk["device"]
-        except (KeyError, TypeError) as exc:
-            raise AnsibleFilterError(f"disk {disk!r} needs name, hosts and device ({exc})") from exc
-        if host not in hosts:
-            continue
+        hosts, name = _disk_fields(disk)
         attached = sorted(loops.get(name) or [], key=_loop_number)
         if len(attached) < len(hosts):
             raise AnsibleFilterError(
                 f"disk {name} has {len(attached)} loop device(s) {attached} for "
                 f"{len(hosts)} hosts {hosts}; each host needs its own (attach more with losetup)"
             )
-        volumes.append(f"{attached[hosts.index(host)]}:{device}")
-    return volumes
+        nodes += [{"host": h, "name": name, "loop": attached[i]} for i, h in enumerate(hosts)]
+    return nodes
+
+
+def jovial_disk_volumes(host: str, disks: list[dict[str, Any]], nodes_dir: str) -> list[str]:
+    """The bind mount `<nodes_dir>/<host>:/dev/jovial` for a host that uses any disk.
+
+    <nodes_dir>/<host>/ holds one block device node per disk of that host (its own loop
+    device, see jovial_disk_nodes), so the node sees /dev/jovial/<disk>. A directory, not a
+    bind mount per device node: a device node that is itself a mount point is unmounted by
+    ocf:heartbeat:Filesystem when it stops the file system on it (the agent unmounts every
+    mount whose line names the device), and the node could never mount that target again.
+    """
+    if any(host in _disk_fields(disk)[0] for disk in disks):
+        return [f"{nodes_dir}/{host}:{NODE_DISK_DIR}"]
+    return []
 
 
 class FilterModule:
@@ -111,5 +129,6 @@ class FilterModule:
         return {
             "lab_container_options": lab_container_options,
             "jovial_lab_disk": jovial_lab_disk,
+            "jovial_disk_nodes": jovial_disk_nodes,
             "jovial_disk_volumes": jovial_disk_volumes,
         }

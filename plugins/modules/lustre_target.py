@@ -118,7 +118,7 @@ EXAMPLES = r"""
 
 - name: Format | OST 0 (lab)
   lustre_target:
-    device: /dev/jovial-ost0
+    device: /dev/jovial/ost0
     fsname: jovial
     kind: ost
     index: 0
@@ -126,7 +126,7 @@ EXAMPLES = r"""
 
 - name: Reformat | OST 0, deliberately (destroys its data)
   lustre_target:
-    device: /dev/jovial-ost0
+    device: /dev/jovial/ost0
     fsname: jovial
     kind: ost
     index: 0

@@ -83,7 +83,7 @@ def test_a_device_holding_a_target_is_never_formatted_again():
     same = module(
         "ms-mds1",
         "lustre_target",
-        "device=/dev/jovial-mdt0 fsname=jovial kind=mdt index=0 backend=lab_ext4",
+        "device=/dev/jovial/mdt0 fsname=jovial kind=mdt index=0 backend=lab_ext4",
     )
     assert same.returncode == 0, same.stdout + same.stderr
     assert '"changed": false' in same.stdout, same.stdout
@@ -91,11 +91,11 @@ def test_a_device_holding_a_target_is_never_formatted_again():
     other = module(
         "ms-mds1",
         "lustre_target",
-        "device=/dev/jovial-mdt0 fsname=jovial kind=ost index=9 backend=lab_ext4",
+        "device=/dev/jovial/mdt0 fsname=jovial kind=ost index=9 backend=lab_ext4",
     )
     assert other.returncode != 0, other.stdout
     assert "jovial-MDT0000" in other.stdout, other.stdout
-    label = sh("ms-mds1", "blkid -p -o value -s LABEL /dev/jovial-mdt0")
+    label = sh("ms-mds1", "blkid -p -o value -s LABEL /dev/jovial/mdt0")
     assert label.stdout.strip() == "jovial-MDT0000"
 
 
@@ -140,7 +140,7 @@ def test_drill_the_killed_node_cannot_mount_the_target_while_the_partner_holds_i
     before = sh("ms-mds1", "dmesg | grep -c 'Device is already active on another node'").stdout
     attempt = sh(
         "ms-mds1",
-        "mkdir -p /mnt/steal && mount -t ext4 /dev/jovial-mdt0 /mnt/steal",
+        "mkdir -p /mnt/steal && mount -t ext4 /dev/jovial/mdt0 /mnt/steal",
         timeout=300,
     )
     after = sh("ms-mds1", "dmesg | grep -c 'Device is already active on another node'").stdout

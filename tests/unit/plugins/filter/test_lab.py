@@ -64,7 +64,7 @@ def test_a_lustre_target_becomes_a_disk_shared_by_its_pair():
         "name": "ost1",
         "size": "256M",
         "hosts": ["oss2", "oss1"],
-        "device": "/dev/jovial-ost1",
+        "device": "/dev/jovial/ost1",
     }
 
 
@@ -74,23 +74,40 @@ def test_a_target_without_its_failover_host_is_refused():
 
 
 DISKS = [
-    {"name": "mdt0", "hosts": ["mds1", "mds2"], "device": "/dev/jovial-mdt0"},
-    {"name": "ost0", "hosts": ["oss1", "oss2"], "device": "/dev/jovial-ost0"},
+    {"name": "mdt0", "hosts": ["mds1", "mds2"], "device": "/dev/jovial/mdt0"},
+    {"name": "ost0", "hosts": ["oss1", "oss2"], "device": "/dev/jovial/ost0"},
 ]
 
 
 def test_each_host_of_a_disk_gets_its_own_loop_device_in_number_order():
     loops = {"mdt0": ["/dev/loop10", "/dev/loop9"], "ost0": ["/dev/loop3", "/dev/loop4"]}
-    assert lab.jovial_disk_volumes("mds1", DISKS, loops) == ["/dev/loop9:/dev/jovial-mdt0"]
-    assert lab.jovial_disk_volumes("mds2", DISKS, loops) == ["/dev/loop10:/dev/jovial-mdt0"]
-    assert lab.jovial_disk_volumes("hub1", DISKS, loops) == []
+    assert lab.jovial_disk_nodes(DISKS, loops) == [
+        {"host": "mds1", "name": "mdt0", "loop": "/dev/loop9"},
+        {"host": "mds2", "name": "mdt0", "loop": "/dev/loop10"},
+        {"host": "oss1", "name": "ost0", "loop": "/dev/loop3"},
+        {"host": "oss2", "name": "ost0", "loop": "/dev/loop4"},
+    ]
+
+
+def test_a_node_sees_its_disks_through_one_directory_mount_never_a_mounted_device_node():
+    # ocf:heartbeat:Filesystem unmounts every mount whose line names the device when it
+    # stops; a device node that is itself a bind mount would vanish from the node on failover.
+    assert lab.jovial_disk_volumes("mds2", DISKS, "/b/disks/nodes") == [
+        "/b/disks/nodes/mds2:/dev/jovial"
+    ]
+    assert lab.jovial_disk_volumes("hub1", DISKS, "/b/disks/nodes") == []
 
 
 def test_a_disk_with_fewer_loop_devices_than_hosts_is_an_error():
     with pytest.raises(AnsibleFilterError, match="disk mdt0 has 1 loop device"):
-        lab.jovial_disk_volumes("mds2", DISKS, {"mdt0": ["/dev/loop1"]})
+        lab.jovial_disk_nodes(DISKS, {"mdt0": ["/dev/loop1"], "ost0": ["/dev/loop2", "/dev/loop3"]})
 
 
 def test_a_non_loop_device_is_an_error():
     with pytest.raises(AnsibleFilterError, match="'/dev/sda' is not a loop device"):
-        lab.jovial_disk_volumes("mds1", DISKS, {"mdt0": ["/dev/sda", "/dev/loop2"]})
+        lab.jovial_disk_nodes(DISKS, {"mdt0": ["/dev/sda", "/dev/loop2"]})
+
+
+def test_a_disk_without_hosts_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="needs name and hosts"):
+        lab.jovial_disk_volumes("mds1", [{"name": "mdt0"}], "/b/disks/nodes")
