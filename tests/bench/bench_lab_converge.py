@@ -2,7 +2,8 @@
 """Lab converge benchmark: cold `make lab` and a no-op re-run, total and per role.
 
 Run with `make bench` (it builds the image first). Destroys any running lab, builds it from
-nothing, converges, converges again, and writes build/bench/lab_converge.json:
+nothing, converges, converges again (each phase's output in build/bench/lab_converge-<phase>.log)
+and writes build/bench/lab_converge.json:
 
     {"cold": {"total_s", "site_yml_s", "plays": [...], "roles": {...}, "changed": n},
      "noop": {...same...}, "targets": {"cold_s": 600, "noop_s": 90}, "machine": {...}}
@@ -25,14 +26,18 @@ OUT = TOP / "build" / "bench"
 SUMMARY = TOP / "build" / "lab" / "last-converge.json"
 
 
-def run(cmd: list[str]) -> float:
+def run(cmd: list[str], log: str) -> float:
+    """Run cmd with its output in build/bench/<log>.log (read it when a phase fails)."""
     start = time.monotonic()
-    subprocess.run(cmd, cwd=TOP, check=True, stdout=subprocess.DEVNULL)
+    with (OUT / f"{log}.log").open("w") as out:
+        done = subprocess.run(cmd, cwd=TOP, check=False, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed (rc {done.returncode}): see {out.name}")
     return round(time.monotonic() - start, 1)
 
 
-def converge() -> dict:
-    total = run(["scripts/lab-up.sh"])
+def converge(phase: str) -> dict:
+    total = run(["scripts/lab-up.sh"], f"lab_converge-{phase}")
     summary = json.loads(SUMMARY.read_text())
     return {
         "total_s": total,
@@ -48,9 +53,9 @@ def main() -> int:
         print("run through `make bench` (it builds the node image first)", file=sys.stderr)
         return 2
     OUT.mkdir(parents=True, exist_ok=True)
-    run(["scripts/lab-down.sh"])
-    cold = converge()
-    noop = converge()
+    run(["scripts/lab-down.sh"], "lab_converge-down")
+    cold = converge("cold")
+    noop = converge("noop")
     result = {
         "cold": cold,
         "noop": noop,

@@ -148,6 +148,19 @@ def _submit_login(driver: WebDriver, user: str, password: str) -> None:
     driver.find_element(By.ID, "login_submit").click()
 
 
+def _api_status(driver: WebDriver, with_xsrf: bool) -> int | str:
+    """HTTP status of GET /user/<USER>/api/status fetched by the page's own JavaScript."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const m = document.cookie.match(/(?:^|;\\s*)_xsrf=([^;]*)/);"
+        "const headers = arguments[0] && m ? {'X-XSRFToken': decodeURIComponent(m[1])} : {};"
+        "if (arguments[0] && !m) { done('no _xsrf cookie'); return; }"
+        f"fetch('/user/{USER}/api/status', {{headers}})"
+        ".then(r => done(r.status), e => done(String(e)));",
+        with_xsrf,
+    )
+
+
 def test_wrong_password_shows_the_login_error(browser):
     with _screenshot_on_failure(browser, "wrong-password"):
         _submit_login(browser, USER, "not-" + _password(USER))
@@ -178,12 +191,11 @@ def test_login_spawns_and_lands_in_jupyterlab(browser):
         )
         assert "JupyterLab" in browser.title
         _save(browser, "jupyterlab")
-        # The lab's own requests to the server API work with the browser's session.
-        status = browser.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            f"fetch('/user/{USER}/api/status').then(r => done(r.status), e => done(String(e)));"
-        )
-        assert status == 200
+        # The server's API with the browser's session: refused without the XSRF token (a
+        # page that is not the lab cannot use the session), answered with it, the way
+        # JupyterLab sends it (the _xsrf cookie echoed in X-XSRFToken).
+        assert _api_status(browser, with_xsrf=False) == 403
+        assert _api_status(browser, with_xsrf=True) == 200
 
 
 def test_stop_my_server_from_the_hub_page(browser):
