@@ -70,7 +70,9 @@ def jovial_lab_disk(target: dict[str, Any], size: str = "256M") -> dict[str, Any
         raise AnsibleFilterError(
             f"lustre target {target!r} needs kind, index, primary and failover ({exc})"
         ) from exc
-    return {"name": name, "size": size, "hosts": hosts, "device": f"{NODE_DISK_DIR}/{name}"}
+    # The nodes see it as NODE_DISK_DIR/<name> (jovial_disk_volumes), the path
+    # lustre_server_lab_device_prefix points at.
+    return {"name": name, "size": size, "hosts": hosts}
 
 
 def _loop_number(device: str) -> int:

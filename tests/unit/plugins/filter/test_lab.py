@@ -64,7 +64,6 @@ def test_a_lustre_target_becomes_a_disk_shared_by_its_pair():
         "name": "ost1",
         "size": "256M",
         "hosts": ["oss2", "oss1"],
-        "device": "/dev/jovial/ost1",
     }
 
 
@@ -74,8 +73,8 @@ def test_a_target_without_its_failover_host_is_refused():
 
 
 DISKS = [
-    {"name": "mdt0", "hosts": ["mds1", "mds2"], "device": "/dev/jovial/mdt0"},
-    {"name": "ost0", "hosts": ["oss1", "oss2"], "device": "/dev/jovial/ost0"},
+    {"name": "mdt0", "hosts": ["mds1", "mds2"]},
+    {"name": "ost0", "hosts": ["oss1", "oss2"]},
 ]
 
 
