@@ -171,3 +171,79 @@ def _key(csn: str) -> tuple[datetime.datetime, int, int]:
 def _gap(older: str, newer: str) -> float:
     delta = parse_csn(newer)["time"] - parse_csn(older)["time"]
     return max(delta.total_seconds(), 0.0)
+
+
+# --- Desired directory content (ldap_directory) ------------------------------------------
+#
+# The module reads every entry it manages, hands what it read to these functions, and applies
+# the changes they return: one connection and one module run for the whole directory content
+# instead of one module run per entry and attribute.
+
+
+def ldap_values(value: Any) -> list[bytes]:
+    """An inventory value as LDAP values: None and [] are no value, a scalar is one value,
+    a list is its items (duplicates dropped, order kept). Everything is sent as UTF-8 text."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    out: list[bytes] = []
+    for item in items:
+        if isinstance(item, bool):
+            raise ValueError(f"boolean {item!r}: write LDAP booleans as the text TRUE or FALSE")
+        encoded = item if isinstance(item, bytes) else str(item).encode("utf-8")
+        if encoded not in out:
+            out.append(encoded)
+    return out
+
+
+def entry_changes(
+    object_class: list[str],
+    attributes: dict[str, Any],
+    current: dict[str, list[bytes]] | None,
+) -> dict[str, Any]:
+    """What makes one entry match the inventory.
+
+    ``current`` is the entry as read (attribute name -> values, names in the server's case) or
+    None when it does not exist. Every attribute named in ``attributes`` is kept exactly equal
+    to its wanted values (an empty value removes it); attributes not named are left alone, and
+    so are the object classes of an existing entry (set only when the entry is created).
+
+    Returns ``{"action": "add", "attrs": [(name, values)]}`` for a missing entry,
+    ``{"action": "modify", "mods": [("replace" | "delete", name, values)]}`` for an entry
+    that differs, or ``{"action": "none"}``.
+    """
+    wanted = {name: ldap_values(value) for name, value in attributes.items()}
+    if current is None:
+        attrs = [("objectClass", ldap_values(object_class))]
+        attrs += [(name, values) for name, values in wanted.items() if values]
+        return {"action": "add", "attrs": attrs}
+    have = {name.lower(): values for name, values in current.items()}
+    mods: list[tuple[str, str, list[bytes]]] = []
+    for name, values in wanted.items():
+        existing = have.get(name.lower(), [])
+        if set(existing) == set(values):
+            continue
+        mods.append(("replace", name, values) if values else ("delete", name, []))
+    return {"action": "modify", "mods": mods} if mods else {"action": "none"}
+
+
+def changes_diff(dn: str, change: dict[str, Any], current: dict[str, list[bytes]] | None) -> dict:
+    """A before/after text of one entry's change, for Ansible's --diff (LDIF-like lines;
+    userPassword values are never shown)."""
+
+    def lines(pairs: list[tuple[str, list[bytes]]]) -> str:
+        out = [f"dn: {dn}"]
+        for name, values in pairs:
+            for value in values:
+                shown = "(hidden)" if name.lower() == "userpassword" else value.decode("utf-8")
+                out.append(f"{name}: {shown}")
+        return "\n".join(out) + "\n"
+
+    if change["action"] == "add":
+        return {"before": "", "after": lines(change["attrs"]), "before_header": dn}
+    if change["action"] == "delete":
+        return {"before": f"dn: {dn}\n", "after": "", "before_header": dn}
+    have = {name.lower(): values for name, values in (current or {}).items()}
+    before = [(name, have.get(name.lower(), [])) for _op, name, _v in change.get("mods", [])]
+    after = [(name, values) for _op, name, values in change.get("mods", [])]
+    return {"before": lines(before), "after": lines(after), "before_header": dn}

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from jovial_fixtures import wait_for
+from jovial_fixtures import run_playbook, wait_for
 
 BASE = "dc=ldap,dc=jovial,dc=test"
 DOMAIN = "ldap.jovial.test"
@@ -234,6 +234,40 @@ def test_id_equals_the_ldap_numbers_on_every_node(node, user):
 def test_removed_entries_are_absent(node):
     assert node("ml-client").run("getent passwd gone").rc == 2
     assert node("ml-client").run("getent group campaign-retired").rc == 2
+
+
+def test_a_hand_edited_entry_is_put_back_by_ldap_directory_and_only_that_entry(node, tmp_path):
+    """What the role's content task does on every converge, on the write provider: a value
+    changed by hand behind the inventory's back is restored; check mode reports it first and
+    changes nothing; a run with nothing to do reports changed=false."""
+    provider = node("ml-ldap1")
+    dn = f"uid=bruno,ou=people,{BASE}"
+    edit = f"dn: {dn}\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/sh\n"
+    provider.run_expect(
+        [0], f"printf %s {shlex.quote(edit)} | ldapmodify -Q -Y EXTERNAL -H ldapi:///"
+    )
+    playbook = tmp_path / "directory.yml"
+    playbook.write_text(
+        "- hosts: ml-ldap1\n  gather_facts: false\n  tasks:\n"
+        "    - ldap_directory:\n        entries:\n"
+        f"          - {{dn: '{dn}', object_class: [top, inetOrgPerson, posixAccount],\n"
+        "             attributes: {loginShell: /bin/bash, uidNumber: '10002'}}\n"
+    )
+
+    def shell() -> str:
+        out = root_search(provider, "(uid=bruno)", "loginShell").stdout
+        return out.split("loginShell: ", 1)[1].split()[0] if "loginShell: " in out else ""
+
+    checked = run_playbook(str(playbook), "--check", "--diff")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "changed=1" in checked.stdout and "loginShell: /bin/sh" in checked.stdout
+    assert shell() == "/bin/sh", "check mode must not write"
+    fixed = run_playbook(str(playbook))
+    assert fixed.returncode == 0 and "changed=1" in fixed.stdout, fixed.stdout + fixed.stderr
+    assert shell() == "/bin/bash"
+    assert provider.run("getent passwd bruno").stdout.strip().endswith(":/bin/bash")
+    again = run_playbook(str(playbook))
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout + again.stderr
 
 
 def test_password_login_through_pam(node):

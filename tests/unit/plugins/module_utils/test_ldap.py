@@ -115,3 +115,91 @@ def test_compare_missing_server_id_and_empty_provider():
     assert state["behind"] == {"p1": [], "p2": [2], "p3": [1, 2]}
     assert state["lag_seconds"] == {"p1": 0.0, "p2": None, "p3": None}
     assert ldap.compare_context_csns({})["in_sync"] is False
+
+
+# --- ldap_directory's plan: what makes an entry equal to the inventory -------------------
+
+USER_CLASSES = ["top", "inetOrgPerson", "posixAccount"]
+USER_ATTRS = {"cn": "Ada Lab", "uidNumber": 10001, "loginShell": "/bin/bash"}
+
+
+def test_ldap_values_turn_inventory_values_into_ldap_values():
+    assert ldap.ldap_values(None) == []
+    assert ldap.ldap_values([]) == []
+    assert ldap.ldap_values(10001) == [b"10001"]
+    assert ldap.ldap_values(["b", "a", "b"]) == [b"b", b"a"]
+    assert ldap.ldap_values("Ådå") == ["Ådå".encode()]
+    with pytest.raises(ValueError, match="TRUE or FALSE"):
+        ldap.ldap_values(True)
+
+
+def test_a_missing_entry_is_added_with_its_classes_and_non_empty_attributes():
+    change = ldap.entry_changes(USER_CLASSES, {**USER_ATTRS, "description": []}, None)
+    assert change == {
+        "action": "add",
+        "attrs": [
+            ("objectClass", [b"top", b"inetOrgPerson", b"posixAccount"]),
+            ("cn", [b"Ada Lab"]),
+            ("uidNumber", [b"10001"]),
+            ("loginShell", [b"/bin/bash"]),
+        ],
+    }
+
+
+def test_an_entry_equal_to_the_inventory_needs_nothing_whatever_the_server_case_and_order():
+    current = {
+        "objectClass": [b"posixAccount", b"top", b"inetOrgPerson"],
+        "CN": [b"Ada Lab"],
+        "uidnumber": [b"10001"],
+        "loginShell": [b"/bin/bash"],
+        "mail": [b"ada@example.org"],  # not managed: left alone
+    }
+    assert ldap.entry_changes(USER_CLASSES, USER_ATTRS, current) == {"action": "none"}
+    members = {"memberUid": [b"bruno", b"ada"]}
+    assert ldap.entry_changes(["posixGroup"], {"memberUid": ["ada", "bruno"]}, members) == {
+        "action": "none"
+    }
+
+
+def test_a_hand_edited_attribute_is_put_back_and_an_emptied_one_removed():
+    current = {
+        "cn": [b"Ada Lab"],
+        "uidNumber": [b"10001"],
+        "loginShell": [b"/bin/zsh"],
+        "description": [b"stale"],
+    }
+    change = ldap.entry_changes(USER_CLASSES, {**USER_ATTRS, "description": []}, current)
+    assert change == {
+        "action": "modify",
+        "mods": [("replace", "loginShell", [b"/bin/bash"]), ("delete", "description", [])],
+    }
+
+
+def test_an_attribute_already_absent_and_wanted_empty_needs_nothing():
+    current = {"gidNumber": [b"10100"]}
+    assert ldap.entry_changes(["posixGroup"], {"gidNumber": 10100, "memberUid": []}, current) == {
+        "action": "none"
+    }
+
+
+def test_group_members_are_set_exactly():
+    current = {"memberUid": [b"ada", b"gone"]}
+    change = ldap.entry_changes(["posixGroup"], {"memberUid": ["ada", "bruno"]}, current)
+    assert change == {"action": "modify", "mods": [("replace", "memberUid", [b"ada", b"bruno"])]}
+
+
+def test_the_diff_shows_what_changes_and_never_a_password():
+    dn = "uid=ada,ou=people,dc=x"
+    add = ldap.entry_changes(["account"], {"uid": "ada"}, None)
+    add["attrs"].append(("userPassword", [b"{CRYPT}*"]))
+    diff = ldap.changes_diff(dn, add, None)
+    assert diff["before"] == ""
+    assert diff["after"] == f"dn: {dn}\nobjectClass: account\nuid: ada\nuserPassword: (hidden)\n"
+    current = {"loginShell": [b"/bin/zsh"]}
+    mod = ldap.entry_changes(["account"], {"loginShell": "/bin/bash"}, current)
+    diff = ldap.changes_diff(dn, mod, current)
+    assert (diff["before"], diff["after"]) == (
+        f"dn: {dn}\nloginShell: /bin/zsh\n",
+        f"dn: {dn}\nloginShell: /bin/bash\n",
+    )
+    assert ldap.changes_diff(dn, {"action": "delete"}, None)["after"] == ""
