@@ -1,0 +1,70 @@
+"""Every module's documentation is what `ansible-doc -M plugins/modules <name>` renders, and it
+describes the options the module really takes (what ansible-test's validate-modules checks).
+
+A DOCUMENTATION block that is not valid YAML (a bare ``: `` in a description, say) makes
+ansible-doc fail and hides the module's help from operators; an option documented but not
+accepted, or accepted but not documented, misleads them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible.parsing.plugin_docs import read_docstring
+
+MODULES = sorted((Path(__file__).resolve().parents[4] / "plugins" / "modules").glob("*.py"))
+
+
+class _Captured(Exception):
+    def __init__(self, spec: dict[str, Any]) -> None:
+        super().__init__("argument_spec captured")
+        self.spec = spec
+
+
+def argument_spec(path: Path) -> dict[str, Any]:
+    """The argument_spec main() hands to AnsibleModule, captured before anything runs."""
+    spec_loader = importlib.util.spec_from_file_location(f"_doccheck_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec_loader)
+    spec_loader.loader.exec_module(module)
+
+    def capture(*args: Any, **kwargs: Any) -> None:
+        raise _Captured(kwargs.get("argument_spec", args[0] if args else {}))
+
+    module.AnsibleModule = capture
+    with pytest.raises(_Captured) as captured:
+        module.main()
+    return captured.value.spec
+
+
+def option_names(options: dict[str, Any]) -> dict[str, Any]:
+    """Option name -> its suboption names (recursively), from a spec or a DOCUMENTATION."""
+    return {
+        name: option_names(body.get("options") or body.get("suboptions") or {})
+        for name, body in (options or {}).items()
+    }
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+def test_documentation_parses_and_names_the_module(path: Path) -> None:
+    docs = read_docstring(str(path), ignore_errors=False)
+    doc = docs["doc"]
+    assert isinstance(doc, dict), f"{path.name}: DOCUMENTATION is not a YAML mapping"
+    assert doc["module"] == path.stem
+    assert doc.get("short_description"), f"{path.name}: no short_description"
+    assert docs["plainexamples"], f"{path.name}: no EXAMPLES"
+    assert isinstance(docs["returndocs"], dict), f"{path.name}: RETURN is not a YAML mapping"
+    # STYLE.md: modules declare their check mode and diff support.
+    attributes = doc.get("attributes") or {}
+    assert {"check_mode", "diff_mode"} <= set(attributes), (
+        f"{path.name}: DOCUMENTATION attributes must declare check_mode and diff_mode"
+    )
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+def test_documented_options_are_the_options_the_module_takes(path: Path) -> None:
+    documented = option_names(read_docstring(str(path), ignore_errors=False)["doc"].get("options") or {})
+    accepted = option_names(argument_spec(path))
+    assert documented == accepted
