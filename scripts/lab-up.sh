@@ -7,6 +7,18 @@ cd "$top"
 mkdir -p build/lab
 summary=$top/build/lab/last-converge.json
 
+# The lab runs Ansible with Mitogen's linear strategy (the mitogen package in .venv): every
+# node keeps one Python interpreter over one SSH connection, so a task does not start a new
+# Python and re-import Ansible's module code on the node each time. On 2 cores this halves a
+# no-op converge (measured: tests/bench/bench_lab_converge.py). JOVIAL_ANSIBLE_STRATEGY=linear
+# runs Ansible's own strategy instead (what Molecule and a site without Mitogen use).
+strategy=${JOVIAL_ANSIBLE_STRATEGY:-mitogen_linear}
+if [[ $strategy == mitogen_* ]]; then
+  ANSIBLE_STRATEGY_PLUGINS=$(python3 -c 'import ansible_mitogen, os; print(os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"))')
+  export ANSIBLE_STRATEGY_PLUGINS
+fi
+export ANSIBLE_STRATEGY=$strategy
+
 start=$(date +%s)
 echo ">> lab: containers (playbooks/lab-up.yml)"
 ansible-playbook -i inventories/lab playbooks/lab-up.yml

@@ -65,6 +65,7 @@ def test_documentation_parses_and_names_the_module(path: Path) -> None:
 
 @pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
 def test_documented_options_are_the_options_the_module_takes(path: Path) -> None:
-    documented = option_names(read_docstring(str(path), ignore_errors=False)["doc"].get("options") or {})
+    doc = read_docstring(str(path), ignore_errors=False)["doc"]
+    documented = option_names(doc.get("options") or {})
     accepted = option_names(argument_spec(path))
     assert documented == accepted
