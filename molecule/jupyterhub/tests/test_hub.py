@@ -164,6 +164,21 @@ def test_hub_restart_keeps_the_running_server_and_its_files(ada, node):
     assert resp.json()["content"] == "m31"
 
 
+def test_a_module_removed_from_the_hub_package_is_removed_from_the_hub(node):
+    """Re-running the hub layer (as an operator does after upgrading Jovial) removes a module
+    that is no longer in src/jovial_hub, so the hub cannot import stale code; the package's
+    own modules stay and the hub answers again through the VIP."""
+    hub = node("mj-hub")
+    package = "/opt/jupyterhub/src/jovial_hub"
+    stale = f"{package}/retired_hook.py"
+    hub.run_expect([0], f"echo 'RETIRED = True' > {stale}")
+    out = run_playbook("playbooks/jupyterhub.yml", "--limit", "mj-hub")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not hub.file(stale).exists
+    assert hub.file(f"{package}/__init__.py").exists
+    assert requests.get(f"{BASE}/hub/api/", verify=CA, timeout=30).status_code == 200
+
+
 def test_verify_playbook_checks_the_hub_through_the_vip(ada):
     """verify.yml (what an operator runs) reaches the hub's REST API through the front door
     with the read-only verify token and sees ada's running server."""
