@@ -81,7 +81,8 @@ EXAMPLES = r"""
         attributes: {cn: Ada Lab, sn: Lab, uidNumber: 10001, gidNumber: 10100,
                      homeDirectory: /lustre/home/ada, loginShell: /bin/bash}
         password: "{{ vault_ldap_password_ada }}"
-    absent: [uid=gone,ou=people,dc=lab,dc=jovial,dc=internal]
+    absent:
+      - uid=gone,ou=people,dc=lab,dc=jovial,dc=internal
 """
 
 RETURN = r"""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible.parsing.plugin_docs import read_docstring
 
 MODULES = sorted((Path(__file__).resolve().parents[4] / "plugins" / "modules").glob("*.py"))
@@ -69,3 +70,15 @@ def test_documented_options_are_the_options_the_module_takes(path: Path) -> None
     documented = option_names(doc.get("options") or {})
     accepted = option_names(argument_spec(path))
     assert documented == accepted
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+def test_examples_are_tasks_that_use_only_documented_options(path: Path) -> None:
+    docs = read_docstring(str(path), ignore_errors=False)
+    options = set(docs["doc"].get("options") or {})
+    tasks = yaml.safe_load(docs["plainexamples"])
+    assert isinstance(tasks, list) and tasks, f"{path.name}: EXAMPLES is not a list of tasks"
+    calls = [task[path.stem] for task in tasks if path.stem in task]
+    assert calls, f"{path.name}: no example calls {path.stem}"
+    for args in calls:
+        assert set(args or {}) <= options, f"{path.name}: example uses {set(args) - options}"
