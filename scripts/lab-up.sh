@@ -14,7 +14,11 @@ summary=$top/build/lab/last-converge.json
 # runs Ansible's own strategy instead (what Molecule and a site without Mitogen use).
 strategy=${JOVIAL_ANSIBLE_STRATEGY:-mitogen_linear}
 if [[ $strategy == mitogen_* ]]; then
-  ANSIBLE_STRATEGY_PLUGINS=$(python3 -c 'import ansible_mitogen, os; print(os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"))')
+  if ! ANSIBLE_STRATEGY_PLUGINS=$(python3 -c 'import ansible_mitogen, os; print(os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"))' 2>/dev/null); then
+    echo "lab-up: python3 ($(command -v python3)) has no mitogen: run 'make lab' (it installs .venv)," \
+      "or set JOVIAL_ANSIBLE_STRATEGY=linear to use Ansible's own strategy" >&2
+    exit 1
+  fi
   export ANSIBLE_STRATEGY_PLUGINS
 fi
 export ANSIBLE_STRATEGY=$strategy

@@ -17,16 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - cryptography is a dependency of the project
-    HAS_CRYPTOGRAPHY = False
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # The names community.crypto accepts for extended key usages, as OIDs.
 _USAGES = {
@@ -93,8 +87,6 @@ def site_ca_issued_current(
     the extended key ``usages`` asked for. Bad SAN or usage values raise AnsibleFilterError."""
     wanted_sans = _wanted_sans(sans)
     wanted_usages = _usages(usages)
-    if not HAS_CRYPTOGRAPHY:
-        return False
     folder = Path(issued_dir)
     key_path, cert_path = folder / f"{name}.key", folder / f"{name}.crt"
     try:
