@@ -16,6 +16,14 @@ values) and ``hostvars[host][var]`` renders under that host's variables. Each va
 templated on its own so that one broken expression is one problem, not a traceback. Secret
 values are only tested for being non-empty strings; neither they nor the text of a templating
 error about them ever reach the result.
+
+Role defaults (one source for each default): for a variable of ``ROLE_DEFAULTS`` that the
+inventory does not set, the plugin reads ``roles/<role>/defaults/main.yml`` (found from this
+file as ../../roles) and templates the default with the task variables plus the role's other
+defaults, as the role itself would see it (kubernetes_package_version follows the inventory's
+kubernetes_version). The inventory's own values of those variables are templated the same way.
+A default that cannot be templated is one problem; a defaults file that cannot be read is a
+broken checkout (AnsibleError).
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import yaml
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible.template import Templar, trust_as_template
 
 # Where the pure checks live, and why they are loaded by path:
 # ansible-core 2.19 does not put the configured `module_utils` folder on the controller's import
@@ -42,6 +52,9 @@ from ansible.plugins.action import ActionBase
 # `ansible_collections.<ns>.jovial.plugins.module_utils` import.
 _MODEL_FILE = Path(__file__).resolve().parent.parent / "module_utils" / "inventory_model.py"
 _MODEL_NAME = "jovial_inventory_model"
+_UNSET = object()
+# The roles whose defaults ROLE_DEFAULTS names: plugins/action/../../roles.
+_ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 
 
 def _load_model() -> ModuleType:
@@ -81,6 +94,36 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+def _trusted(value: Any) -> Any:
+    """The data with every string trusted as a template, as Ansible's loader tags a role's
+    defaults file (2.19 renders only trusted strings; yaml.safe_load's are not)."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, Mapping):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
+
+
+def read_role_defaults(role: str, roles_dir: Path | None = None) -> dict[str, Any]:
+    """roles/<role>/defaults/main.yml as a dict, its strings trusted as templates."""
+    path = (roles_dir or _ROLES_DIR) / role / "defaults" / "main.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise AnsibleError(
+            f"jovial_validate: cannot read the {role} role's defaults ({path}): {_reason(exc)}"
+        ) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise AnsibleError(
+            f"jovial_validate: {path} is not a mapping of variables; fix the {role} role"
+        )
+    return _trusted(dict(data))
+
+
 def _reason(exc: Exception) -> str:
     """First line of an error message, short enough to sit inside one problem line."""
     lines = str(exc).strip().splitlines()
@@ -106,12 +149,25 @@ class ActionModule(ActionBase):
 
         unresolved: dict[str, str] = {}
         site: dict[str, Any] = {}
+        role_of = {
+            name: role for role, names in model_module.ROLE_DEFAULTS.items() for name in names
+        }
+        role_templars: dict[str, tuple[dict[str, Any], Templar]] = {}
         for name in model_module.SITE_VARIABLES:
-            if name in task_vars:
-                try:
-                    site[name] = to_plain(self._templar.template(task_vars[name]))
-                except Exception as exc:  # any templating failure is one reported problem
-                    unresolved[name] = _reason(exc)
+            templar, value, origin = self._templar, task_vars.get(name, _UNSET), ""
+            role = role_of.get(name)
+            if role is not None:
+                if role not in role_templars:
+                    role_templars[role] = self._role_templar(role, task_vars)
+                defaults, templar = role_templars[role]
+                if value is _UNSET and name in defaults:
+                    value, origin = defaults[name], f"; default of roles/{role}/defaults/main.yml"
+            if value is _UNSET:
+                continue  # not set (with no role default: the checker says so)
+            try:
+                site[name] = to_plain(templar.template(value))
+            except Exception as exc:  # any templating failure is one reported problem
+                unresolved[name] = _reason(exc) + origin
 
         secrets: dict[str, Any] = {}
         for name in model_module.required_secret_names(site.get("jovial_required_secrets")):
@@ -156,3 +212,12 @@ class ActionModule(ActionBase):
             result["summary"] = model_module.summary(model)
             result["_ansible_verbose_always"] = True  # show the summary line at -v0 too
         return result
+
+    def _role_templar(
+        self, role: str, task_vars: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], Templar]:
+        """The role's defaults and a templar that sees them under the task variables (the
+        inventory wins), as the role's tasks would."""
+        defaults = read_role_defaults(role)
+        templar = self._templar.copy_with_new_env(available_variables={**defaults, **task_vars})
+        return defaults, templar
