@@ -4,7 +4,8 @@ Each test writes a small inventory, builds the task variables the way a play on 
 gets them (InventoryManager, VariableManager, HostVars) and calls the plugin's run(). The
 checks themselves are covered in tests/unit/plugins/module_utils/test_inventory_model.py; here:
 templating (lookups, host variables, broken expressions), secrets never leaking, the result
-shape, and that no connection is used.
+shape, that no connection is used, and role defaults (ROLE_DEFAULTS: a role's default reaches
+the checks when the inventory does not set the variable, the inventory's value wins).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+import yaml
 from ansible.errors import AnsibleError
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
@@ -198,3 +200,138 @@ def test_to_plain_rebuilds_builtin_types(plugin: ModuleType) -> None:
     assert plain == {"a": ["b", 1, True, None, 1.5, ["c"]]}
     assert type(next(iter(plain))) is str
     assert type(plain["a"][0]) is str
+
+
+# --- Role defaults (ROLE_DEFAULTS): one source for each default
+
+UNIT_ROLE_DEFAULTS = """\
+---
+unitrole_version: "v1.2.3"
+# Jinja over another default, as kubernetes_package_version is over kubernetes_version.
+unitrole_package: "{{ unitrole_version | regex_replace('^v', '') }}-1"
+unitrole_list: ["{{ unitrole_version }}", plain]
+unitrole_broken: "{{ no_such_variable }}"
+unitrole_not_checked: 1
+"""
+UNIT_ROLE_NAMES = (
+    "unitrole_version",
+    "unitrole_package",
+    "unitrole_list",
+    "unitrole_broken",
+    "unitrole_without_default",
+)
+
+
+@pytest.fixture
+def unit_role(plugin: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A role 'unitrole' with the defaults above, listed in ROLE_DEFAULTS; returns the model."""
+    roles = tmp_path / "roles"
+    (roles / "unitrole" / "defaults").mkdir(parents=True)
+    (roles / "unitrole" / "defaults" / "main.yml").write_text(UNIT_ROLE_DEFAULTS)
+    model = plugin._load_model()
+    monkeypatch.setattr(plugin, "_ROLES_DIR", roles)
+    monkeypatch.setattr(model, "ROLE_DEFAULTS", {"unitrole": UNIT_ROLE_NAMES})
+    monkeypatch.setattr(model, "SITE_VARIABLES", (*model.SITE_VARIABLES, *UNIT_ROLE_NAMES))
+    return model
+
+
+def seen_model(
+    plugin: ModuleType, model: ModuleType, inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The InventoryModel the action passes to the checks."""
+    seen = []
+    monkeypatch.setattr(model, "validate", lambda m: seen.append(m) or [])
+    run(plugin, inventory)
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_role_defaults_are_used_when_the_inventory_does_not_set_them(
+    plugin: ModuleType, unit_role: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = seen_model(plugin, unit_role, write_inventory(tmp_path / "inv"), monkeypatch)
+    assert {k: v for k, v in model.site.items() if k.startswith("unitrole_")} == {
+        "unitrole_version": "v1.2.3",
+        "unitrole_package": "1.2.3-1",
+        "unitrole_list": ["v1.2.3", "plain"],
+    }
+    assert type(model.site["unitrole_package"]) is str  # plain, not a tagged 2.19 string
+    reason = model.unresolved["unitrole_broken"]
+    assert reason.startswith("AnsibleUndefinedVariable: ")
+    assert "no_such_variable" in reason
+    assert reason.endswith("; default of roles/unitrole/defaults/main.yml")
+    assert "unitrole_without_default" not in model.site  # the checker reports it as not set
+
+
+def test_the_inventory_wins_over_role_defaults(
+    plugin: ModuleType, unit_role: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = SITE + 'unitrole_version: "v2.0.0"\nunitrole_broken: fixed\n'
+    inventory = write_inventory(tmp_path / "inv", site=site)
+    model = seen_model(plugin, unit_role, inventory, monkeypatch)
+    assert model.site["unitrole_version"] == "v2.0.0"
+    # The defaults that derive from it follow the inventory's value, as in the role.
+    assert model.site["unitrole_package"] == "2.0.0-1"
+    assert model.site["unitrole_list"] == ["v2.0.0", "plain"]
+    assert model.site["unitrole_broken"] == "fixed"
+    assert "unitrole_broken" not in model.unresolved
+
+
+def test_inventory_values_see_the_role_defaults(
+    plugin: ModuleType, unit_role: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inventory value may use another of the role's defaults, as it could in the role."""
+    site = SITE + 'unitrole_package: "{{ unitrole_version }}-site"\n'
+    inventory = write_inventory(tmp_path / "inv", site=site)
+    model = seen_model(plugin, unit_role, inventory, monkeypatch)
+    assert model.site["unitrole_package"] == "v1.2.3-site"
+
+
+def test_a_broken_role_default_is_one_problem(
+    plugin: ModuleType, unit_role: ModuleType, tmp_path: Path
+) -> None:
+    result, _ = run(plugin, write_inventory(tmp_path / "inv"))
+    assert len(result["problems"]) == 1, result["problems"]
+    problem = result["problems"][0]
+    assert problem.startswith("unitrole_broken could not be templated (AnsibleUndefinedVariable")
+    assert problem.endswith(
+        "; default of roles/unitrole/defaults/main.yml); fix its value in group_vars/all"
+    )
+
+
+def test_an_unreadable_defaults_file_is_an_error(
+    plugin: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plugin, "_ROLES_DIR", tmp_path / "no-roles")
+    with pytest.raises(AnsibleError, match="cannot read the kubernetes role's defaults"):
+        run(plugin, write_inventory(tmp_path / "inv"))
+
+
+def test_roles_are_found_next_to_the_plugins(plugin: ModuleType, repo_root: Path) -> None:
+    assert repo_root / "roles" == plugin._ROLES_DIR
+
+
+def test_every_listed_default_exists_in_its_role(plugin: ModuleType) -> None:
+    """ROLE_DEFAULTS names variables the role really defaults (a renamed default fails here)."""
+    model = plugin._load_model()
+    for role, names in model.ROLE_DEFAULTS.items():
+        defaults = plugin.read_role_defaults(role)
+        assert set(names) <= set(defaults), (role, sorted(set(names) - set(defaults)))
+        assert set(names) <= set(model.SITE_VARIABLES)
+
+
+def test_the_kubernetes_role_defaults_reach_the_checks(
+    plugin: ModuleType, repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real role: unset settings are its defaults, read from its file, not restated."""
+    defaults_file = repo_root / "roles" / "kubernetes" / "defaults" / "main.yml"
+    raw = yaml.safe_load(defaults_file.read_text())
+    site = SITE + "kubernetes_version: v1.36.2\n"
+    model = seen_model(
+        plugin, plugin._load_model(), write_inventory(tmp_path, site=site), monkeypatch
+    )
+    assert model.site["kubernetes_version"] == "v1.36.2"
+    assert model.site["kubernetes_pod_subnet"] == raw["kubernetes_pod_subnet"]
+    assert model.site["kubernetes_source"] == raw["kubernetes_source"]
+    assert model.site["kubernetes_package_version"].startswith("1.36.2-")
+    assert not [name for name in model.unresolved if name.startswith("kubernetes_")]
