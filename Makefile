@@ -18,6 +18,11 @@ export ANSIBLE_ACTION_PLUGINS := $(CURDIR)/plugins/action
 export ANSIBLE_CALLBACK_PLUGINS := $(CURDIR)/plugins/callback
 export ANSIBLE_INVENTORY_PLUGINS := $(CURDIR)/plugins/inventory
 export ANSIBLE_FORCE_COLOR ?= 0
+# The lab's Kubernetes build (binaries from Go modules, images built with podman): a cache
+# outside the checkout, one directory per version, shared by every clone (CI) on this machine.
+export JOVIAL_CACHE_DIR ?= /var/cache/jovial
+export JOVIAL_KUBE_CACHE ?= $(JOVIAL_CACHE_DIR)/kubernetes
+export JOVIAL_KUBE_IMAGE_REPO ?= jovial.lab/k8s
 export PY_COLORS ?= 0
 
 # Molecule scenarios, in the order the layers stack (every directory under molecule/ except
@@ -25,7 +30,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image images images-test lab lab-down lab-verify test lint syntax unit molecule bench clean
+.PHONY: help deps image kube-artifacts images images-test lab lab-down lab-verify test lint syntax unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,13 +41,16 @@ deps: ## Install Debian prerequisites and the project virtualenv (idempotent)
 image: deps ## Build the lab/Molecule node image (only when its inputs changed)
 	@images/base/build.sh
 
+kube-artifacts: deps image ## Build the Kubernetes binaries and images for the lab (cached per version)
+	@out=$$(scripts/kube-build.sh) && images/kubernetes/build.sh "$$out" "$(JOVIAL_KUBE_IMAGE_REPO)"
+
 images: image ## Also build the notebook image (kubernetes backend; JOVIAL_SITE_CA=ca.crt to trust a site CA)
 	@images/notebook/build.sh
 
 images-test: images ## Smoke-test the notebook image as an arbitrary uid (about 1 min once built)
 	pytest tests/images
 
-lab: deps image ## Build the lab, converge site.yml on it, print how to reach it
+lab: deps image kube-artifacts ## Build the lab, converge site.yml on it, print how to reach it
 	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-up.sh
 
 lab-verify: ## Run playbooks/verify.yml against the lab
@@ -67,7 +75,7 @@ syntax: deps ## ansible-playbook --syntax-check of every playbook
 unit: deps ## Unit tests (plugins, validator, filters) - no hosts needed
 	pytest tests/unit
 
-molecule: deps image ## Every Molecule scenario (converge, idempotence, verify, drills)
+molecule: deps image kube-artifacts ## Every Molecule scenario (converge, idempotence, verify, drills)
 	@export JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print); \
 	for s in $(SCENARIOS); do \
 	  echo ">> molecule test -s $$s"; \

@@ -10,7 +10,7 @@ export CONTAINERS_CONF=${CONTAINERS_CONF:-$top/images/base/containers.conf}
 containers=$(podman ps -a --filter label=jovial.lab=true --format '{{.Names}}')
 if [[ -n $containers ]]; then
   echo ">> removing containers: $(echo $containers)"
-  podman rm --force --time 5 $containers >/dev/null
+  podman rm --force --volumes --time 5 $containers >/dev/null
 fi
 networks=$(podman network ls --filter label=jovial.lab=true --format '{{.Name}}')
 if [[ -n $networks ]]; then
