@@ -136,6 +136,44 @@ def test_sample_inventory_is_valid(tmp_path: Path) -> None:
     assert "Inventory valid: 19 hosts, 3 etcd members, 2 VIPs, 4 Lustre targets" in output
 
 
+SAMPLE_KUBERNETES = [
+    pytest.param(
+        "kubernetes_version=v1.35.2",
+        1,
+        "kubernetes_package_version '1.34.12-1.1' is not a package of kubernetes_version "
+        "v1.35.2; use '1.35.2-<revision>'",
+        id="release-changed-without-its-package",
+    ),
+    pytest.param(
+        "kubernetes_source=mirror",
+        2,  # and kubernetes_checksums has no entry for the version
+        # kubernetes_mirror_url is not in the sample: the role's default reaches the check.
+        "kubernetes_mirror_url '' is not an http://, https:// or file:// URL",
+        id="mirror-without-url",
+    ),
+    pytest.param(
+        '{"kubernetes_user_namespaces": ["hub-astro", "kube-system"]}',
+        1,
+        "kubernetes_user_namespaces[1] 'kube-system' is one of Kubernetes' own namespaces",
+        id="system-namespace",
+    ),
+]
+
+
+@pytest.mark.parametrize(("extra_vars", "count", "message"), SAMPLE_KUBERNETES)
+def test_sample_kubernetes_settings_are_checked(
+    extra_vars: str, count: int, message: str, tmp_path: Path
+) -> None:
+    """The sample's kubernetes.yml and the kubernetes role's defaults reach the checks."""
+    playbook = REPO_ROOT / "playbooks" / "validate.yml"
+    sample = REPO_ROOT / "inventories" / "sample"
+    result = run_playbook(playbook, sample, tmp_path, "-e", extra_vars)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"Inventory validation found {count} problem(s); nothing was changed:" in output
+    assert message in output
+
+
 def test_lab_inventory_is_valid_with_generated_secrets(tmp_path: Path) -> None:
     """The lab's vault values are password lookups: validation resolves them (2.19 templating)."""
     playbook = REPO_ROOT / "playbooks" / "validate.yml"
