@@ -10,9 +10,11 @@ states the exact problems the whole validation must produce, no more and no fewe
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible.module_utils import inventory_model as im
 from test_inventory_model import BASE as CORE
 
@@ -83,6 +85,16 @@ def test_the_check_is_registered_with_its_variables() -> None:
     for names in im.ROLE_DEFAULTS.values():
         assert set(names) <= set(im.SITE_VARIABLES)
     assert "lustre_targets" in im.SITE_VARIABLES
+
+
+def test_the_mirror_files_are_those_the_role_fetches(repo_root: Path) -> None:
+    """KUBERNETES_MIRROR_FILES follows the role's lists of binaries and images (vars/main.yml):
+    a file the role fetches without a checked sha256 would fail only on the nodes."""
+    role_vars = yaml.safe_load((repo_root / "roles/kubernetes/vars/main.yml").read_text())
+    images = role_vars["__kubernetes_cp_images"] + role_vars["__kubernetes_node_images"]
+    fetched = [f"bin/{name}" for name in role_vars["__kubernetes_binaries"]]
+    fetched += [f"images/{name}.tar" for name in images]
+    assert sorted(im.KUBERNETES_MIRROR_FILES) == sorted(fetched)
 
 
 CHECKSUMS = {name: SHA for name in im.KUBERNETES_MIRROR_FILES}
