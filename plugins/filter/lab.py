@@ -14,6 +14,8 @@ from ansible.errors import AnsibleFilterError
 _LIST_KEYS = ("volumes", "cap_add", "devices")
 _MAP_KEYS = ("sysctl", "tmpfs")
 _BOOL_KEYS = ("privileged",)
+# Plain values: a later group wins (empty = podman's default).
+_STR_KEYS = ("cgroupns",)
 
 
 def lab_container_options(
@@ -22,7 +24,8 @@ def lab_container_options(
     """Merge the defaults with the options of every group a node is in.
 
     Lists are joined without duplicates (in order), maps are merged (a later group wins on
-    the same key, groups taken in sorted order), booleans are or-ed.
+    the same key, groups taken in sorted order), booleans are or-ed, plain values (cgroupns)
+    taken from the last group that sets them.
     """
     if not isinstance(by_group, dict):
         raise AnsibleFilterError(
@@ -32,6 +35,7 @@ def lab_container_options(
         **{k: [] for k in _LIST_KEYS},
         **{k: {} for k in _MAP_KEYS},
         **{k: False for k in _BOOL_KEYS},
+        **{k: "" for k in _STR_KEYS},
     }
     sources = [("lab_container_defaults", defaults or {})]
     sources += [
@@ -40,11 +44,11 @@ def lab_container_options(
     for where, opts in sources:
         if not isinstance(opts, dict):
             raise AnsibleFilterError(f"{where} must be a mapping of options, got {opts!r}")
-        unknown = set(opts) - set(_LIST_KEYS + _MAP_KEYS + _BOOL_KEYS)
+        allowed = _LIST_KEYS + _MAP_KEYS + _BOOL_KEYS + _STR_KEYS
+        unknown = set(opts) - set(allowed)
         if unknown:
             raise AnsibleFilterError(
-                f"{where} has unknown option(s) {sorted(unknown)}; "
-                f"allowed: {sorted(_LIST_KEYS + _MAP_KEYS + _BOOL_KEYS)}"
+                f"{where} has unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
             )
         for key in _LIST_KEYS:
             for item in opts.get(key) or []:
@@ -54,6 +58,9 @@ def lab_container_options(
             merged[key].update({str(k): str(v) for k, v in (opts.get(key) or {}).items()})
         for key in _BOOL_KEYS:
             merged[key] = merged[key] or bool(opts.get(key, False))
+        for key in _STR_KEYS:
+            if opts.get(key):
+                merged[key] = str(opts[key])
     return merged
 
 

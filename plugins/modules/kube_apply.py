@@ -83,7 +83,11 @@ def main() -> None:
     rc, out, err = module.run_command(diff_cmd)
     if rc not in (0, 1):
         module.fail_json(
-            msg=f"kubectl diff -f {params['src']} failed", rc=rc, stdout=out, stderr=err, cmd=diff_cmd
+            msg=f"kubectl diff -f {params['src']} failed",
+            rc=rc,
+            stdout=out,
+            stderr=err,
+            cmd=diff_cmd,
         )
     result: dict = {"changed": rc == 1, "diff_text": out, "applied": []}
     if module._diff and rc == 1:

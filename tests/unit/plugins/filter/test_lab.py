@@ -36,7 +36,14 @@ def test_node_in_no_special_group_gets_the_defaults():
         "sysctl": {},
         "tmpfs": {"/tmp": "rw,exec"},
         "privileged": False,
+        "cgroupns": "",
     }
+
+
+def test_a_kubernetes_node_gets_its_own_cgroup_namespace():
+    by_group = {**BY_GROUP, "kube_node": {"privileged": True, "cgroupns": "private"}}
+    assert lab.lab_container_options(["kube_node"], by_group, DEFAULTS)["cgroupns"] == "private"
+    assert lab.lab_container_options(["etcd"], by_group, DEFAULTS)["cgroupns"] == ""
 
 
 def test_options_of_every_group_are_merged_without_duplicates():
