@@ -273,3 +273,29 @@ def test_recovery_refuses_when_the_node_is_the_last_control_plane_holding_the_cl
     assert wait_for(
         lambda: sh("mk-cp2", "curl -sk https://127.0.0.1:6443/readyz").stdout == "ok", 120
     )
+
+
+def _apiserver_cert_serial(name: str) -> str:
+    return sh(name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt").stdout
+
+
+def test_certificates_are_reported_and_only_renewed_when_due():
+    out = run_playbook("playbooks/kubernetes-certs.yml")
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "renewing: nothing" in out.stdout
+    assert "apiserver " in out.stdout and "etcd client " in out.stdout
+    recap = out.stdout.split("PLAY RECAP")[-1]
+    for line in recap.splitlines():
+        if line.split(":")[0].strip() in CONTROL_PLANE:
+            assert "changed=0" in line, line
+
+
+def test_forced_renewal_rolls_one_control_plane_node_at_a_time_and_the_api_keeps_answering():
+    before = {n: _apiserver_cert_serial(n) for n in CONTROL_PLANE}
+    context = tls_context()
+    out = run_playbook("playbooks/kubernetes-certs.yml", "-e", "kubernetes_cert_renew_days=3650")
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert readyz(context)
+    for name in CONTROL_PLANE:
+        assert _apiserver_cert_serial(name) != before[name], name
+        assert sh(name, "curl -sk https://127.0.0.1:6443/readyz").stdout == "ok"
