@@ -5,11 +5,16 @@
 #   scripts/kube-build.sh            build what is missing, print the cache directory
 #   scripts/kube-build.sh --print    print the cache directory the pinned versions give
 #
-# The versions come from roles/kubernetes/defaults/main.yml (one source of truth). Output:
+# The versions come from roles/kubernetes/defaults/main.yml and, for etcd, roles/etcd/defaults
+# (one source of truth). Output:
 #   $JOVIAL_CACHE_DIR/kubernetes/<kube version>/bin/    kubeadm kubelet kubectl kube-apiserver
 #        kube-controller-manager kube-scheduler kube-proxy (version-stamped, as upstream does), crictl
 #   $JOVIAL_CACHE_DIR/kubernetes/<kube version>/addons/ coredns, kube-router, pause (go into images)
 #   .../build.json                                      versions and build time
+#   $JOVIAL_CACHE_DIR/etcd/v<etcd version>/etcd-v<version>-linux-amd64.tar.gz and SHA256SUMS:
+#        etcd, etcdctl and etcdutl laid out as upstream's release tarball (the etcd role's
+#        "release" install method); kubeadm 1.34 refuses an external etcd older than 3.5.24,
+#        and Debian 12 ships 3.4.
 # images/kubernetes/build.sh then makes the images from these; together they are the lab's
 # "mirror" (roles/kubernetes, kubernetes_source: mirror).
 # Go's own module and build caches live under $JOVIAL_CACHE_DIR/go too, so a second clone
@@ -27,11 +32,14 @@ kube_version=$(pin kubernetes_version)
 coredns_version=$(pin kubernetes_coredns_version)
 router_version=$(pin kubernetes_kube_router_version)
 crictl_version=$(pin kubernetes_crictl_version)
-for v in kube_version coredns_version router_version crictl_version; do
+etcd_version=$(defaults=$top/roles/etcd/defaults/main.yml pin etcd_release_version)
+for v in kube_version coredns_version router_version crictl_version etcd_version; do
   [[ -n ${!v} ]] || { echo "kube-build.sh: no $v pinned in $defaults" >&2; exit 1; }
 done
 
 out=$cache_root/kubernetes/$kube_version
+etcd_out=$cache_root/etcd/v$etcd_version
+etcd_tarball=$etcd_out/etcd-v$etcd_version-linux-amd64.tar.gz
 if [[ ${1:-} == --print ]]; then
   echo "$out"
   exit 0
@@ -44,7 +52,7 @@ missing() { # true when one of the named files is not there
   return 1
 }
 if ! missing "${bins[@]/#/$out/bin/}" "$out/bin/crictl" "$out/addons/coredns" \
-  "$out/addons/kube-router" "$out/addons/pause" && [[ -s $out/build.json ]]; then
+  "$out/addons/kube-router" "$out/addons/pause" && [[ -s $out/build.json && -s $etcd_tarball ]]; then
   echo "$out"
   exit 0
 fi
@@ -52,7 +60,7 @@ fi
 command -v go >/dev/null || { echo "kube-build.sh: go is missing (Go >= 1.24 is needed)" >&2; exit 1; }
 export GOMODCACHE=$cache_root/go/mod GOCACHE=$cache_root/go/build GOFLAGS=-mod=mod
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOTELEMETRY=off
-mkdir -p "$out/bin" "$out/addons" "$GOMODCACHE" "$GOCACHE"
+mkdir -p "$out/bin" "$out/addons" "$etcd_out" "$GOMODCACHE" "$GOCACHE"
 work=$(mktemp -d "$cache_root/kubernetes/.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
@@ -122,10 +130,24 @@ if missing "$out/addons/pause"; then
   log "pause built"
 fi
 
+# --- etcd, as upstream's release tarball (etcd-v<version>-linux-amd64/{etcd,etcdctl,etcdutl}).
+if [[ ! -s $etcd_tarball ]]; then
+  stage=$work/etcd/etcd-v$etcd_version-linux-amd64
+  mkdir -p "$stage"
+  build_module etcd go.etcd.io/etcd/server/v3 "v$etcd_version" go.etcd.io/etcd/server/v3 "$stage/etcd"
+  build_module etcdctl go.etcd.io/etcd/etcdctl/v3 "v$etcd_version" go.etcd.io/etcd/etcdctl/v3 "$stage/etcdctl"
+  build_module etcdutl go.etcd.io/etcd/etcdutl/v3 "v$etcd_version" go.etcd.io/etcd/etcdutl/v3 "$stage/etcdutl"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work/etcd" \
+    -czf "$etcd_tarball.tmp" "etcd-v$etcd_version-linux-amd64"
+  mv "$etcd_tarball.tmp" "$etcd_tarball"
+  (cd "$etcd_out" && sha256sum "$(basename "$etcd_tarball")" >SHA256SUMS)
+  log "etcd v$etcd_version release tarball made"
+fi
+
 elapsed=$(($(date +%s) - start))
 {
   echo "{"
-  echo "  \"kubernetes\": \"$kube_version\", \"coredns\": \"$coredns_version\","
+  echo "  \"kubernetes\": \"$kube_version\", \"coredns\": \"$coredns_version\", \"etcd\": \"$etcd_version\","
   echo "  \"kube_router\": \"$router_version\", \"crictl\": \"$crictl_version\","
   echo "  \"go\": \"$(go env GOVERSION)\", \"built\": \"$date\", \"build_seconds\": $elapsed"
   echo "}"

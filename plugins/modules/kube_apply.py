@@ -12,6 +12,8 @@ description:
     C(kubectl apply) would change (exit 0 nothing, 1 differences, greater an error).
   - Applies with C(kubectl apply -f) only when something differs and not in check mode, so a
     second run reports C(changed=false). Needs only kubectl on the host (no Python client).
+  - A namespace the manifests create is not there yet for the dry run; kubectl diff's
+    C(namespaces "x" not found) is then a difference, and apply creates it in file order.
 version_added: "0.1.0"
 author: Jovial
 options:
@@ -56,7 +58,20 @@ applied:
   returned: always
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
+
+# kubectl diff cannot dry-run an object whose namespace the same manifests create; apply can
+# (it goes in file order), so a missing namespace is a difference, not an error.
+_MISSING_NAMESPACE = re.compile(r'^Error from server \(NotFound\): namespaces "([^"]+)" not found$')
+
+
+def missing_namespaces(stderr: str) -> list[str]:
+    """The namespaces kubectl diff reported missing, when that is all it reported."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    found = [m.group(1) for m in map(_MISSING_NAMESPACE.match, lines) if m]
+    return found if found and len(found) == len(lines) else []
 
 
 def kubectl_argv(kubectl: str, kubeconfig: str, verb: str, src: str) -> list[str]:
@@ -81,6 +96,8 @@ def main() -> None:
 
     diff_cmd = kubectl_argv(kubectl, params["kubeconfig"], "diff", params["src"])
     rc, out, err = module.run_command(diff_cmd)
+    if rc > 1 and (namespaces := missing_namespaces(err)):
+        rc, out = 1, "".join(f"+ namespace {ns} (new)\n" for ns in namespaces) + out
     if rc not in (0, 1):
         module.fail_json(
             msg=f"kubectl diff -f {params['src']} failed",

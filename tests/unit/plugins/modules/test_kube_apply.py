@@ -98,3 +98,19 @@ def test_an_apply_error_fails_after_the_diff(kube_apply, capsys):
     assert result["failed"] is True
     assert result["rc"] == 1
     assert "is invalid" in result["stderr"]
+
+
+def test_objects_in_a_namespace_the_manifests_create_are_a_difference(kube_apply, capsys):
+    # kubectl 1.34's words when a NetworkPolicy's namespace does not exist yet.
+    err = 'Error from server (NotFound): namespaces "hub-science" not found\n'
+    result, calls = run(kube_apply, ARGS, capsys, [(2, "", err), (0, APPLY_OUT, "")])
+    assert calls == [DIFF, APPLY]
+    assert result["changed"] is True
+    assert result["diff_text"].startswith("+ namespace hub-science (new)")
+
+
+def test_other_not_found_errors_still_fail(kube_apply, capsys):
+    err = "Error from server (NotFound): the server could not find the requested resource\n"
+    result, calls = run(kube_apply, ARGS, capsys, [(2, "", err)])
+    assert calls == [DIFF]
+    assert result["failed"] is True
