@@ -84,26 +84,37 @@ TEST_IMAGE = os.environ.get("JOVIAL_BASE_IMAGE") or "localhost/jovial-base:lates
 def image() -> str:
     """The image test workloads run: the node base image (Debian with python3), imported into
     the workers' containerd on first use (there is no registry to pull a toolbox from)."""
-    ref = TEST_IMAGE if "/" in TEST_IMAGE.split(":")[0] else f"docker.io/library/{TEST_IMAGE}"
+    ref = TEST_IMAGE
     for worker in WORKERS:
         if ref in sh(worker, "ctr -n k8s.io images ls -q").stdout.split():
             continue
         with tempfile.TemporaryDirectory() as tmp:
             archive = Path(tmp) / "image.tar"
             subprocess.run(
-                ["podman", "save", "--format", "docker-archive", "-o", str(archive), TEST_IMAGE],
+                ["podman", "save", "--format", "docker-archive", "-o", str(archive), ref],
                 check=True,
                 capture_output=True,
             )
-            subprocess.run(
-                ["podman", "cp", str(archive), f"{worker}:/tmp/t.tar"],
-                check=True,
-                capture_output=True,
-            )
-        out = sh(
-            worker, "ctr -n k8s.io images import /tmp/test-image.tar; rm -f /tmp/test-image.tar"
-        )
-        assert out.returncode == 0, f"{worker}: importing {TEST_IMAGE}: {out.stderr}"
+            with archive.open("rb") as stream:
+                out = subprocess.run(
+                    [
+                        "podman",
+                        "exec",
+                        "-i",
+                        worker,
+                        "ctr",
+                        "-n",
+                        "k8s.io",
+                        "images",
+                        "import",
+                        "-",
+                    ],
+                    stdin=stream,
+                    capture_output=True,
+                    check=False,
+                )
+        listed = sh(worker, "ctr -n k8s.io images ls -q").stdout.split()
+        assert out.returncode == 0 and ref in listed, f"{worker}: importing {ref}: {out.stderr!r}"
     return ref
 
 

@@ -92,7 +92,7 @@ def test_users_namespaces_enforce_pod_security_restricted():
         labels = kubectl_json(f"get namespace {ns}")["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     privileged = workload_pod("privileged", SCIENCE, {"app": "bad"}).replace(
-        "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: false\n      privileged: true"
+        "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true\n      privileged: true"
     )
     out = apply(privileged)
     assert out.returncode != 0
