@@ -108,7 +108,11 @@ SITE_VARIABLES: tuple[str, ...] = (
 # inventory does not set one, the action plugin reads the role's defaults file and templates
 # the default (with the inventory's variables and the role's other defaults), so the checks see
 # what the role will use and no default is restated here. Each name is also in SITE_VARIABLES.
-ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {"kubernetes": KUBERNETES_SETTINGS}
+ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "kubernetes": KUBERNETES_SETTINGS,
+    # The release the etcd role pins, and where a site fetches it from (which may name it).
+    "etcd": ("etcd_release_version", "etcd_release_source", "etcd_release_sha256"),
+}
 
 # Per-host variables the checkers read (from hostvars of each managed host).
 HOST_VARIABLES: tuple[str, ...] = (

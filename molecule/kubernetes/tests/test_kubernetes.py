@@ -174,8 +174,9 @@ spec:
         - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute,
            tolerationSeconds: 10}
       topologySpreadConstraints:
+        # Spread over the workers; a lost (tainted) worker is no longer a place to spread to.
         - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule,
-           labelSelector: {matchLabels: {app: echo}}}
+           nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: echo}}}
       securityContext:
         {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
       terminationGracePeriodSeconds: 1

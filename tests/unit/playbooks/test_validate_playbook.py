@@ -187,7 +187,7 @@ def test_lab_inventory_is_valid_with_generated_secrets(tmp_path: Path) -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "Inventory valid: 10 hosts, 3 etcd members, 1 VIP, 4 Lustre targets" in output
+    assert "Inventory valid: 14 hosts, 3 etcd members, 2 VIPs, 4 Lustre targets" in output
     generated = secrets / "jovial_ca_passphrase"
     assert generated.is_file()
     assert generated.read_text().strip() not in output  # the secret itself is never shown
