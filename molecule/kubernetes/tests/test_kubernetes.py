@@ -239,7 +239,7 @@ def test_drill_a_wiped_control_plane_node_is_back_after_one_playbook_run():
     before = etcd_members()
     wipe = (
         "kubeadm reset --force >/dev/null 2>&1; "
-        "rm -rf /etc/kubernetes /var/lib/kubelet /etc/cni/net.d /var/lib/etcd-client; "
+        "rm -rf /etc/kubernetes /var/lib/kubelet /etc/cni/net.d; "
         "systemctl stop kubelet"
     )
     assert sh(victim, wipe).returncode == 0
