@@ -42,7 +42,9 @@ image: deps ## Build the lab/Molecule node image (only when its inputs changed)
 	@images/base/build.sh
 
 kube-artifacts: deps image ## Build the Kubernetes binaries and images for the lab (cached per version)
-	@out=$$(scripts/kube-build.sh) && images/kubernetes/build.sh "$$out" "$(JOVIAL_KUBE_IMAGE_REPO)"
+	@start=$$(date +%s); out=$$(scripts/kube-build.sh) && \
+	  images/kubernetes/build.sh "$$out" "$(JOVIAL_KUBE_IMAGE_REPO)" && \
+	  echo ">> kube-artifacts ready in $$out ($$(( $$(date +%s) - start )) s)"
 
 images: image ## Also build the notebook image (kubernetes backend; JOVIAL_SITE_CA=ca.crt to trust a site CA)
 	@images/notebook/build.sh
@@ -59,7 +61,11 @@ lab-verify: ## Run playbooks/verify.yml against the lab
 lab-down: ## Remove every container, network, volume and loop device of the lab
 	@scripts/lab-down.sh
 
-test: deps lint unit molecule ## Everything CI runs: lint, unit tests, every Molecule scenario
+test: ## Everything CI runs: lint, unit tests, every Molecule scenario (each stage timed)
+	@for stage in deps lint unit molecule; do \
+	  start=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit 1; \
+	  echo ">> make $$stage: $$(( $$(date +%s) - start )) s"; \
+	done
 
 lint: deps syntax ## ruff and ansible-lint (production profile)
 	ruff check .
@@ -78,8 +84,9 @@ unit: deps ## Unit tests (plugins, validator, filters) - no hosts needed
 molecule: deps image kube-artifacts ## Every Molecule scenario (converge, idempotence, verify, drills)
 	@export JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print); \
 	for s in $(SCENARIOS); do \
-	  echo ">> molecule test -s $$s"; \
+	  echo ">> molecule test -s $$s"; start=$$(date +%s); \
 	  molecule test -s $$s || exit 1; \
+	  echo ">> molecule test -s $$s: $$(( $$(date +%s) - start )) s"; \
 	done
 
 bench: deps image ## Benchmarks (write figures to build/bench/); BENCH=name runs one
