@@ -17,20 +17,38 @@ debs=(
   # that trusts the scenario's CA).
   chromium chromium-driver libnss3-tools
 )
+# Unit tests check the rendered Pacemaker configuration of the storage pairs offline (crmsh,
+# crm_verify, crm_simulate, the fence agents' meta-data). These pull in corosync and
+# pacemaker, which must never run here: installed with no service started, and disabled.
+cluster_debs=(pacemaker-cli-utils crmsh fence-agents)
 
 missing=()
-for p in "${debs[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+missing_cluster=()
+for p in "${debs[@]}" "${cluster_debs[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+  if [[ " ${cluster_debs[*]} " == *" $p "* ]]; then missing_cluster+=("$p"); else missing+=("$p"); fi
 done
-if ((${#missing[@]})); then
+if ((${#missing[@]} + ${#missing_cluster[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "bootstrap: missing Debian packages: ${missing[*]}; run 'make deps' as root" >&2
+    echo "bootstrap: missing Debian packages: ${missing[*]} ${missing_cluster[*]}; run 'make deps' as root" >&2
     exit 1
   fi
-  echo ">> apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+fi
+if ((${#missing[@]})); then
+  echo ">> apt-get install ${missing[*]}"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ((${#missing_cluster[@]})); then
+  echo ">> apt-get install ${missing_cluster[*]} (no service started)"
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy"
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing_cluster[@]}" >/dev/null
+  systemctl disable --quiet corosync.service pacemaker.service
 fi
 
 python=${JOVIAL_PYTHON:-python3}
