@@ -18,6 +18,7 @@ from ansible.module_utils.lustre import (
     parse_dumpe2fs_header,
     parse_lctl_dl,
     parse_params,
+    parse_recovery_status,
     parse_tunefs_dryrun,
     target_label,
     target_problems,
@@ -130,10 +131,24 @@ def test_lctl_dl_oss():
     devices = parse_lctl_dl("  " + fixture("lctl_dl_oss_two_osts.txt").replace("\n", "\n  "))
     assert target_running(devices, "fs00-OST0001")
     assert not target_running(devices, "fs00-OST0002")
+    # Constructed from the capture: the OST's device in lctl's stopping state (ST).
     down = fixture("lctl_dl_oss_two_osts.txt").replace("6 UP obdfilter", "6 ST obdfilter")
     assert not target_running(parse_lctl_dl(down), "fs00-OST0001")
     with pytest.raises(LustreParseError):
         parse_lctl_dl("opening /dev/obd failed")
+
+
+def test_recovery_status_of_an_ost():
+    assert parse_recovery_status(fixture("recovery_status_ost_complete.txt")) == {
+        "status": "COMPLETE",
+        "recovery_start": "1510605701",
+        "recovery_duration": "0",
+        "completed_clients": "1/1",
+        "replayed_requests": "0",
+        "last_transno": "8589934592",
+        "VBR": "DISABLED",
+        "IR": "ENABLED",
+    }
 
 
 def test_mount_sources_decodes_escapes():

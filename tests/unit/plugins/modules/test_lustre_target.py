@@ -1,6 +1,8 @@
 """lustre_target: reads first, formats only a blank device, never formats over a target or any
-other content; check mode runs only reads. Replayed output is real (tests/unit/fixtures/lustre/),
-and the lab_ext4 path also runs against real image files with the host's e2fsprogs."""
+other content; check mode runs only reads. Replayed output is real (tests/unit/fixtures/lustre/,
+each file's source in its README), and the lab_ext4 path also runs against real image files
+with the host's e2fsprogs. The lustre backend's scenarios also need inputs nobody has published
+for one ldiskfs target; those are CONSTRUCTED_* below and listed as constructed in the README."""
 
 from __future__ import annotations
 
@@ -162,6 +164,8 @@ def test_reformat_confirmed_wipes_then_formats(lustre_target, device, capsys):
 
 
 def test_reformat_refused_while_another_node_holds_the_mmp_block(lustre_target, device, capsys):
+    # Constructed: the captured header with its MMP sequence changed from clean (0xff4d4d50,
+    # EXT4_MMP_SEQ_CLEAN) to a running counter, as a node holding the device writes it.
     in_use = fixture("dumpe2fs_ext4_ost0_mmp.txt").replace("0xff4d4d50", "0x0000002a")
     replies = {"blkid": [(0, fixture("blkid_ext4_ost0.txt"), "")], "dumpe2fs": [(0, in_use, "")]}
     args = lab(device, reformat=True, confirm="jovial-OST0000")
@@ -246,7 +250,25 @@ def test_real_image_with_data_is_never_formatted(lustre_target, tmp_path, capsys
 
 MGSNODE = [["10.73.20.11@tcp"], ["10.73.20.12@tcp"]]
 SERVICENODE = ["10.73.20.21@tcp", "10.73.20.22@tcp"]
-LDISKFS_PROBE = "DEVNAME=/dev/mapper/mpathp\nLABEL=fs-OST0009\nTYPE=ext4\nUSAGE=filesystem\n"
+# Constructed, not captured: what `blkid -p -o export` would print for the ldiskfs OST of
+# tunefs_dryrun_ost0009_servicenode.txt (ldiskfs carries ext4's superblock, so libblkid reports
+# TYPE=ext4 and the target name as LABEL). No published capture of such a probe was found; the
+# module only needs it to be non-empty (it identifies Lustre targets from tunefs.lustre).
+CONSTRUCTED_LDISKFS_PROBE = (
+    "DEVNAME=/dev/mapper/mpathp\nLABEL=fs-OST0009\nTYPE=ext4\nUSAGE=filesystem\n"
+)
+LDISKFS_PROBE = CONSTRUCTED_LDISKFS_PROBE
+# Constructed: the header of an ext4 image made here with MMP (dumpe2fs_ext4_ost0_mmp.txt)
+# stands in for the ldiskfs target's. The module reads only the feature list and the MMP
+# fields from it, which ldiskfs shares with ext4; no published `dumpe2fs -h` of an ldiskfs
+# target with MMP was found.
+CONSTRUCTED_LDISKFS_DUMPE2FS = fixture("dumpe2fs_ext4_ost0_mmp.txt")
+# Constructed: the published `lctl dl` of OSS io3 (fs00-OST0000 and fs00-OST0001) with
+# fs00-OST0001 renamed to the tunefs fixture's target, fs-OST0009: no source publishes both
+# tunefs.lustre and lctl dl of one target. Only the renamed name differs from the capture.
+CONSTRUCTED_LCTL_DL_OST0009 = fixture("lctl_dl_oss_two_osts.txt").replace(
+    "fs00-OST0001", "fs-OST0009"
+)
 
 
 def prod(device: str, **extra) -> dict:
@@ -260,7 +282,7 @@ def test_lustre_blank_device_gets_mkfs_lustre_with_servicenodes(lustre_target, d
         "blkid": [BLANK, (0, LDISKFS_PROBE, "")],
         "mkfs.lustre": [(0, "", "")],
         "tunefs.lustre": [(0, formatted, "")],
-        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "dumpe2fs": [(0, CONSTRUCTED_LDISKFS_DUMPE2FS, "")],
         "lctl": [(0, "", "")],
     }
     result, calls = run(lustre_target, prod(device), capsys, replies)
@@ -285,16 +307,18 @@ def test_lustre_existing_target_verified_and_reported_running(lustre_target, dev
     replies = {
         "blkid": [(0, LDISKFS_PROBE, "")],
         "tunefs.lustre": [(0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), "")],
-        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "dumpe2fs": [(0, CONSTRUCTED_LDISKFS_DUMPE2FS, "")],
         "lctl": [
-            (0, fixture("lctl_dl_oss_two_osts.txt").replace("fs00-OST0001", "fs-OST0009"), ""),
-            (0, "status: COMPLETE\nrecovery_duration: 41\n", ""),
+            (0, CONSTRUCTED_LCTL_DL_OST0009, ""),
+            (0, fixture("recovery_status_ost_complete.txt"), ""),
         ],
     }
     result, calls = run(lustre_target, prod(device), capsys, replies)
     assert result["changed"] is False and result["content"] == "this"
     assert result["mounted"] is True
     assert result["recovery"]["status"] == "COMPLETE"
+    assert result["recovery"]["completed_clients"] == "1/1"
+    assert result["recovery"]["IR"] == "ENABLED"
     assert ["lctl", "get_param", "-n", "obdfilter.fs-OST0009.recovery_status"] in calls
     assert not [argv for argv in calls if argv[0] in WRITES]
 
@@ -303,7 +327,7 @@ def test_lustre_refuses_another_target_in_check_mode_too(lustre_target, device, 
     replies = {
         "blkid": [(0, LDISKFS_PROBE, "")],
         "tunefs.lustre": [(0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), "")],
-        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "dumpe2fs": [(0, CONSTRUCTED_LDISKFS_DUMPE2FS, "")],
     }
     args = prod(device, index=1, _ansible_check_mode=True)
     result, calls = run(lustre_target, args, capsys, replies)
@@ -337,7 +361,7 @@ def test_lustre_reformat_passes_reformat_flag(lustre_target, device, capsys):
             (0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), ""),
             (0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), ""),
         ],
-        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")] * 2,
+        "dumpe2fs": [(0, CONSTRUCTED_LDISKFS_DUMPE2FS, "")] * 2,
         "lctl": [(0, "", ""), (0, "", "")],
         "mkfs.lustre": [(0, "", "")],
     }
@@ -354,7 +378,7 @@ def test_lustre_modules_not_loaded_means_not_running(lustre_target, device, caps
     replies = {
         "blkid": [(0, LDISKFS_PROBE, "")],
         "tunefs.lustre": [(0, fixture("tunefs_dryrun_ost0009_servicenode.txt"), "")],
-        "dumpe2fs": [(0, fixture("dumpe2fs_ext4_ost0_mmp.txt"), "")],
+        "dumpe2fs": [(0, CONSTRUCTED_LDISKFS_DUMPE2FS, "")],
         "lctl": [(2, "", err)],
     }
     result, _ = run(lustre_target, prod(device, state="status"), capsys, replies)
