@@ -1,15 +1,26 @@
-"""tls_endpoint: one verified handshake, reported (real getpeercert() output replayed)."""
+"""tls_endpoint: one verified handshake, reported. First with the front door's real
+getpeercert() output replayed, then for real: the module's own handshake against a TLS server
+on loopback whose certificates come from throwaway CAs made here (verified; wrong CA, wrong
+name and expired refused; a closed port reported)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import ipaddress
 import json
+import socket
 import ssl
+import threading
 from pathlib import Path
 from unittest.mock import patch
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "frontdoor"
 
@@ -92,3 +103,180 @@ def test_unreachable_endpoint_is_reported(tls_endpoint, capsys):
     assert result["error"] == (
         "10.78.4.100:8443 (SNI jovial.proxy.jovial.test): [Errno 111] Connection refused"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The real handshake: a TLS server on loopback with certificates from throwaway CAs made here.
+
+SERVER_NAME = "hub.jovial.test"
+
+
+def make_ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def make_leaf(
+    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    ca_cert, ca_key = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(SERVER_NAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def pem(path: Path, cert: x509.Certificate, key=None) -> Path:
+    data = cert.public_bytes(serialization.Encoding.PEM)
+    if key is not None:
+        data += key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    path.write_bytes(data)
+    return path
+
+
+@contextlib.contextmanager
+def tls_server(chain: Path):
+    """Accepts connections on 127.0.0.1 and completes (or loses) each handshake; yields the
+    port. The client's verification, not the server, decides each test."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    with context.wrap_socket(conn, server_side=True) as tls:
+                        tls.recv(1)  # until the client closes
+                except (OSError, ssl.SSLError):
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> dict[str, Path]:
+    """Throwaway CAs and server certificates: the site CA, a current and an expired certificate
+    it issued for SERVER_NAME, and an unrelated CA."""
+    tmp = tmp_path_factory.mktemp("pki")
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    site = make_ca("Jovial test site CA")
+    other = make_ca("Some other CA")
+    good = make_leaf(site, now - datetime.timedelta(hours=1), now + datetime.timedelta(days=20))
+    old = make_leaf(site, now - datetime.timedelta(days=30), now - datetime.timedelta(days=1))
+    return {
+        "ca": pem(tmp / "ca.crt", site[0]),
+        "other_ca": pem(tmp / "other-ca.crt", other[0]),
+        "good": pem(tmp / "good.pem", *good),
+        "expired": pem(tmp / "expired.pem", *old),
+    }
+
+
+def real(module, args, capsys):
+    with patch_module_args(args), pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_real_handshake_verified(tls_endpoint, pki, capsys):
+    with tls_server(pki["good"]) as port:
+        args = {"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME}
+        result = real(tls_endpoint, args | {"ca_file": str(pki["ca"])}, capsys)
+    assert result["verified"] is True, result["error"]
+    assert result["error"] == ""
+    assert result["protocol"] == "TLSv1.3"
+    cert = result["certificate"]
+    assert cert["subject_cn"] == SERVER_NAME
+    assert cert["issuer_cn"] == "Jovial test site CA"
+    assert cert["days_left"] == 19
+    assert "IP:127.0.0.1" in cert["subject_alt_names"]
+
+
+@pytest.mark.parametrize(
+    ("server_cert", "ca", "server_name", "reason"),
+    [
+        ("good", "other_ca", SERVER_NAME, "unable to get local issuer certificate"),
+        ("good", "ca", "other.jovial.test", "Hostname mismatch"),
+        ("expired", "ca", SERVER_NAME, "certificate has expired"),
+    ],
+    ids=["wrong-ca", "wrong-name", "expired"],
+)
+def test_real_handshake_refused(tls_endpoint, pki, capsys, server_cert, ca, server_name, reason):
+    with tls_server(pki[server_cert]) as port:
+        args = {"host": "127.0.0.1", "port": port, "server_name": server_name}
+        result = real(tls_endpoint, args | {"ca_file": str(pki[ca])}, capsys)
+    assert result["verified"] is False
+    assert result["certificate"] == {} and result["protocol"] == ""
+    assert result["error"].startswith(f"127.0.0.1:{port} (SNI {server_name}): ")
+    assert "CERTIFICATE_VERIFY_FAILED" in result["error"] and reason in result["error"]
+
+
+def test_real_closed_port(tls_endpoint, pki, capsys):
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    args = {"host": "127.0.0.1", "port": port, "ca_file": str(pki["ca"]), "timeout": 1}
+    result = real(tls_endpoint, args, capsys)
+    assert result["verified"] is False
+    assert "Connection refused" in result["error"]
