@@ -64,12 +64,15 @@ HEALTHY = {
     "member list": (0, fixture("member_list.json"), ""),
     "endpoint hashkv": (0, fixture("endpoint_hashkv.json"), ""),
 }
+# What etcdctl printed (rc 1, stdout and stderr) while me-etcd3 was stopped.
 ONE_DOWN = {
-    "endpoint health": (1, fixture("endpoint_health_one_down.json"), "Error: unhealthy cluster"),
-    "endpoint status": (1, fixture("endpoint_status_one_down.json"), "Failed ..."),
-    "member list": (0, fixture("member_list.json"), ""),
-    "endpoint hashkv": (1, fixture("endpoint_hashkv_one_down.json"), "Failed ..."),
-}
+    cmd: (1, fixture(f"endpoint_{name}_one_down.json"), fixture(f"endpoint_{name}_one_down.stderr"))
+    for cmd, name in (
+        ("endpoint health", "health"),
+        ("endpoint status", "status"),
+        ("endpoint hashkv", "hashkv"),
+    )
+} | {"member list": (0, fixture("member_list.json"), "")}
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

@@ -156,8 +156,11 @@ def test_real_http_against_a_local_server(status, capsys):
     """No patching: ansible's real open_url against a local HTTP server replaying the
     captured answers, and refusing a wrong token as the hub does."""
 
+    seen = []
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
             if self.path == "/hub/api/":
                 body, code = fixture("api_root.json"), 200
             elif self.headers.get("Authorization") != f"token {TOKEN}":
@@ -176,16 +179,31 @@ def test_real_http_against_a_local_server(status, capsys):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
+    results = {}
     try:
-        for token, expected in ((TOKEN, 0), ("wrong", 1)):
+        for token in (TOKEN, "wrong"):
             with (
                 patch_module_args({"url": url, "api_token": token}),
                 pytest.raises(SystemExit) as e,
             ):
                 status.main()
-            result = json.loads(capsys.readouterr().out)
-            assert e.value.code == expected
-        assert "HTTP 403 Missing or invalid credentials." in result["msg"]
+            results[token] = (e.value.code, json.loads(capsys.readouterr().out))
     finally:
         server.shutdown()
         server.server_close()
+    code, good = results[TOKEN]
+    assert code == 0, good
+    assert good["version"] == "6.1.1"
+    assert (good["users"], good["admins"], good["running"]) == (3, 1, ["jsoto/"])
+    code, refused = results["wrong"]
+    assert code == 1 and refused["failed"] is True
+    assert refused["msg"] == (
+        f"GET {url}/hub/api/users?offset=0&limit=200: HTTP 403 Missing or invalid credentials."
+    )
+    assert "wrong" not in json.dumps(refused)
+    assert seen == [
+        ("/hub/api/", None),
+        ("/hub/api/users?offset=0&limit=200", f"token {TOKEN}"),
+        ("/hub/api/", None),
+        ("/hub/api/users?offset=0&limit=200", "token wrong"),
+    ]
