@@ -57,6 +57,10 @@ KUBERNETES_SETTINGS: tuple[str, ...] = (
 # Site-wide variables (group_vars/all) the checkers read. The action plugin templates these
 # from the control node's variables; the vault_* variables named by jovial_required_secrets are
 # collected separately (InventoryModel.secrets).
+# The lab's inventory (inventories/lab) is the one that names the podman network
+# playbooks/lab-up.yml builds its containers on; no real site defines it.
+LAB_MARKER = "lab_network_name"
+
 SITE_VARIABLES: tuple[str, ...] = (
     # LDAP layer (check_ldap_*)
     "ldap_base_dn",
@@ -100,6 +104,9 @@ SITE_VARIABLES: tuple[str, ...] = (
     "lustre_fsname",
     "lustre_server_backend",
     "lnet_networks",
+    # lab_ext4 is for the lab (recognised by LAB_MARKER) or an inventory that allows it
+    LAB_MARKER,
+    "jovial_allow_lab_ext4",
     # Kubernetes layer (check_kubernetes; defaults from the kubernetes role, ROLE_DEFAULTS)
     *KUBERNETES_SETTINGS,
 )
@@ -1024,9 +1031,28 @@ def check_lustre_pairs(model: InventoryModel) -> list[str]:
     return problems
 
 
+def _lab_ext4_problem(model: InventoryModel) -> str | None:
+    """lab_ext4 mounts loop-backed ext4 images, not Lustre: accepted in the lab (the inventory
+    playbooks/lab-up.yml builds, which defines LAB_MARKER) or where the inventory says
+    jovial_allow_lab_ext4: true (a throwaway test bed); refused anywhere else."""
+    if LAB_MARKER in model.site or LAB_MARKER in model.unresolved:
+        return None
+    allowed = model.site.get("jovial_allow_lab_ext4")
+    if allowed is True or "jovial_allow_lab_ext4" in model.unresolved:
+        return None
+    seen = "is not set" if allowed is None else f"is {show(allowed)}, not true"
+    return (
+        "lustre_server_backend 'lab_ext4' outside the lab (no lab_network_name; "
+        f"jovial_allow_lab_ext4 {seen}): it serves loop-backed ext4 images, not Lustre; on real "
+        "servers set lustre_server_backend: lustre and give every target its device, or, for a "
+        "throwaway test bed only, set jovial_allow_lab_ext4: true in group_vars/all"
+    )
+
+
 def check_lustre_backend(model: InventoryModel) -> list[str]:
-    """lustre_fsname, lustre_server_backend, and with backend lustre a device per target,
-    an absolute path, not shared by two targets of the same server."""
+    """lustre_fsname, lustre_server_backend (lab_ext4 only in the lab or where allowed), and
+    with backend lustre a device per target, an absolute path, not shared by two targets of
+    the same server."""
     if model.site.get("lustre_targets") is None or not _storage_configured(model):
         return []
     problems = []
@@ -1049,6 +1075,10 @@ def check_lustre_backend(model: InventoryModel) -> list[str]:
             "use lustre on real servers (lab_ext4 only in the lab and Molecule)"
         )
         return problems
+    if backend == "lab_ext4":
+        refused = _lab_ext4_problem(model)
+        if refused:
+            problems.append(refused)
     used: list[tuple[tuple[str, str], str]] = []
     for label, target in _valid_targets(model):
         device = target.get("device")

@@ -191,3 +191,28 @@ def test_lab_inventory_is_valid_with_generated_secrets(tmp_path: Path) -> None:
     generated = secrets / "jovial_ca_passphrase"
     assert generated.is_file()
     assert generated.read_text().strip() not in output  # the secret itself is never shown
+
+
+def test_sample_refuses_the_lab_backend_unless_allowed(tmp_path: Path) -> None:
+    """A real site that picks lab_ext4 (ext4 images instead of Lustre) is stopped at the gate;
+    jovial_allow_lab_ext4: true is the explicit way out."""
+    playbook = REPO_ROOT / "playbooks" / "validate.yml"
+    sample = REPO_ROOT / "inventories" / "sample"
+    refused = run_playbook(
+        playbook, sample, tmp_path, "-e", '{"lustre_server_backend": "lab_ext4"}'
+    )
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "Inventory validation found 1 problem(s); nothing was changed:" in output
+    assert (
+        "lustre_server_backend 'lab_ext4' outside the lab (no lab_network_name; "
+        "jovial_allow_lab_ext4 is not set)"
+    ) in output
+    allowed = run_playbook(
+        playbook,
+        sample,
+        tmp_path,
+        "-e",
+        '{"lustre_server_backend": "lab_ext4", "jovial_allow_lab_ext4": true}',
+    )
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr

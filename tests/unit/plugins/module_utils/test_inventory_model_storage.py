@@ -224,3 +224,40 @@ def test_server_with_two_partners():
 def test_without_backend_setting_only_targets_are_checked():
     data = copy.deepcopy(BASE)
     assert im.validate(im.InventoryModel(**data)) == []
+
+
+# lab_ext4 serves loop-backed ext4 images: only the lab (the inventory that names the podman
+# network playbooks/lab-up.yml builds, lab_network_name) or an inventory that says
+# jovial_allow_lab_ext4: true may choose it.
+LAB_EXT4_REFUSED = (
+    "lustre_server_backend 'lab_ext4' outside the lab (no lab_network_name; "
+    "jovial_allow_lab_ext4 {seen}): it serves loop-backed ext4 images, not Lustre; on real "
+    "servers set lustre_server_backend: lustre and give every target its device, or, for a "
+    "throwaway test bed only, set jovial_allow_lab_ext4: true in group_vars/all"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, [LAB_EXT4_REFUSED.format(seen="is not set")]),
+        ({"jovial_allow_lab_ext4": False}, [LAB_EXT4_REFUSED.format(seen="is false, not true")]),
+        (
+            {"jovial_allow_lab_ext4": "yes"},
+            [LAB_EXT4_REFUSED.format(seen="is 'yes', not true")],
+        ),
+        ({"jovial_allow_lab_ext4": True}, []),
+        ({"lab_network_name": "jovial-lab"}, []),
+    ],
+    ids=["refused", "allowed-false", "allowed-not-a-bool", "allowed", "lab"],
+)
+def test_lab_ext4_only_in_the_lab_or_when_allowed(extra, expected):
+    def change(data):
+        data["site"]["lustre_server_backend"] = "lab_ext4"
+        data["site"].update(extra)
+
+    assert problems(change) == expected
+
+
+def test_lab_ext4_allowance_does_not_touch_the_production_backend():
+    assert problems(_set("site.jovial_allow_lab_ext4", True)) == []
