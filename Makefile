@@ -30,7 +30,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image kube-artifacts images images-test lab lab-down lab-verify test lint syntax unit molecule bench clean
+.PHONY: help deps image kube-artifacts artifacts images images-test lab lab-down lab-verify test lint syntax unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,8 @@ kube-artifacts: deps image ## Build the Kubernetes binaries and images for the l
 	@start=$$(date +%s); out=$$(scripts/kube-build.sh) && \
 	  images/kubernetes/build.sh "$$out" "$(JOVIAL_KUBE_IMAGE_REPO)" && \
 	  echo ">> kube-artifacts ready in $$out ($$(( $$(date +%s) - start )) s)"
+
+artifacts: image kube-artifacts ## The node image and the Kubernetes build (both cached; unit tests read their checksums)
 
 images: image ## Also build the notebook image (kubernetes backend; JOVIAL_SITE_CA=ca.crt to trust a site CA)
 	@images/notebook/build.sh
@@ -62,7 +64,7 @@ lab-down: ## Remove every container, network, volume and loop device of the lab
 	@scripts/lab-down.sh
 
 test: ## Everything CI runs: lint, unit tests, every Molecule scenario (each stage timed)
-	@for stage in deps lint unit molecule; do \
+	@for stage in deps artifacts lint unit molecule; do \
 	  start=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit 1; \
 	  echo ">> make $$stage: $$(( $$(date +%s) - start )) s"; \
 	done
@@ -78,7 +80,7 @@ syntax: deps ## ansible-playbook --syntax-check of every playbook
 	  ansible-playbook -i inventories/lab --syntax-check $$pb >/dev/null; \
 	done
 
-unit: deps ## Unit tests (plugins, validator, filters) - no hosts needed
+unit: deps artifacts ## Unit tests (plugins, validator, filters) - no hosts; the lab inventory test reads the built checksums
 	pytest tests/unit
 
 molecule: deps image kube-artifacts ## Every Molecule scenario (converge, idempotence, verify, drills)
