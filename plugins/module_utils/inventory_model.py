@@ -118,7 +118,12 @@ SITE_VARIABLES: tuple[str, ...] = (
 ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
     "kubernetes": KUBERNETES_SETTINGS,
     # The release the etcd role pins, and where a site fetches it from (which may name it).
-    "etcd": ("etcd_release_version", "etcd_release_source", "etcd_release_sha256"),
+    "etcd": (
+        "etcd_install_method",
+        "etcd_release_version",
+        "etcd_release_source",
+        "etcd_release_sha256",
+    ),
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -1957,6 +1962,10 @@ KUBERNETES_SYSTEM_NAMESPACES: tuple[str, ...] = (
 )
 _DNS_1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _KUBERNETES_FILE = "group_vars/all/kubernetes.yml"
+# The oldest external etcd kubeadm accepts (MinExternalEtcdVersion in kubeadm's
+# cmd/kubeadm/app/constants, the same in v1.34.12, v1.35.4, v1.36.3 and v1.37.2); Debian
+# bookworm's etcd packages are 3.4.
+KUBEADM_MIN_EXTERNAL_ETCD = (3, 5, 24)
 
 
 def _kubernetes_configured(model: InventoryModel) -> bool:
@@ -2168,6 +2177,31 @@ def _kube_source(model: InventoryModel, problems: list[str]) -> None:
             )
 
 
+def _kube_etcd_version(model: InventoryModel, problems: list[str]) -> None:
+    """The external etcd kubeadm will find: its preflight refuses one older than 3.5.24."""
+    minimum = ".".join(str(part) for part in KUBEADM_MIN_EXTERNAL_ETCD)
+    method = model.site.get("etcd_install_method")
+    if method == "debian" and "etcd_install_method" not in model.unresolved:
+        problems.append(
+            "etcd_install_method debian installs Debian's etcd 3.4, and kubeadm "
+            f"(kube_control_plane has hosts) refuses an external etcd older than {minimum}; set "
+            f"etcd_install_method: release with etcd_release_version {minimum} or newer in "
+            "group_vars/all/etcd.yml"
+        )
+    elif method == "release" and "etcd_release_version" not in model.unresolved:
+        version = model.site.get("etcd_release_version")
+        if (
+            isinstance(version, str)
+            and _ETCD_VERSION.match(version)
+            and tuple(int(part) for part in version.split(".")) < KUBEADM_MIN_EXTERNAL_ETCD
+        ):
+            problems.append(
+                f"etcd_release_version {version} is older than {minimum}, the oldest "
+                "external etcd kubeadm accepts (kube_control_plane has hosts); pin "
+                f"{minimum} or newer (with its etcd_release_sha256) in group_vars/all/etcd.yml"
+            )
+
+
 def _kube_mirror(model: InventoryModel, version: Any, problems: list[str]) -> None:
     url = _kube_setting(model, "kubernetes_mirror_url", problems)
     if url is not _SKIP and not (
@@ -2275,6 +2309,7 @@ def check_kubernetes(model: InventoryModel) -> list[str]:
     _kube_vip(model, problems)
     _kube_networks(model, problems)
     _kube_source(model, problems)
+    _kube_etcd_version(model, problems)
     _kube_lustre_clients(model, problems)
     _kube_namespaces(model, problems)
     return problems

@@ -53,6 +53,11 @@ BASE["site"].update(
         "kubernetes_checksums": {},
         "kubernetes_package_version": "1.34.12-1.1",
         "kubernetes_user_namespaces": ["hub-science", "hub-teaching"],
+        # kubeadm needs an external etcd of 3.5.24 or newer: a pinned release
+        "etcd_install_method": "release",
+        "etcd_release_version": "3.5.24",
+        "etcd_release_sha256": SHA,
+        "etcd_release_source": "/srv/jovial/mirror/etcd/etcd-v3.5.24-linux-amd64.tar.gz",
     }
 )
 DELETE = object()
@@ -589,6 +594,27 @@ CASES = [
         ],
         id="namespaces-public-and-lease",
     ),
+    # --- the external etcd kubeadm will find
+    pytest.param(
+        {"site.etcd_install_method": "debian"},
+        [
+            "etcd_install_method debian installs Debian's etcd 3.4, and kubeadm "
+            "(kube_control_plane has hosts) refuses an external etcd older than 3.5.24; set "
+            "etcd_install_method: release with etcd_release_version 3.5.24 or newer in "
+            "group_vars/all/etcd.yml"
+        ],
+        id="etcd-from-debian",
+    ),
+    pytest.param(
+        {"site.etcd_release_version": "3.5.23"},
+        [
+            "etcd_release_version 3.5.23 is older than 3.5.24, the oldest external etcd "
+            "kubeadm accepts (kube_control_plane has hosts); pin 3.5.24 or newer (with its "
+            "etcd_release_sha256) in group_vars/all/etcd.yml"
+        ],
+        id="etcd-release-too-old",
+    ),
+    pytest.param({"site.etcd_release_version": "3.6.8"}, [], id="etcd-3.6-accepted"),
     # --- settings that are not there or could not be templated
     pytest.param(
         {"site.kubernetes_version": DELETE, "site.kubernetes_pod_subnet": DELETE},
