@@ -335,3 +335,29 @@ def test_the_kubernetes_role_defaults_reach_the_checks(
     assert model.site["kubernetes_source"] == raw["kubernetes_source"]
     assert model.site["kubernetes_package_version"].startswith("1.36.2-")
     assert not [name for name in model.unresolved if name.startswith("kubernetes_")]
+
+
+def test_the_sshd_baseline_defaults_and_a_hosts_own_value_reach_the_checks(
+    plugin: ModuleType, repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The common role's defaults are checked as the site's value; a host's own (host_vars)
+    is checked for that host, and a weak one fails the run naming the host."""
+    raw = yaml.safe_load((repo_root / "roles" / "common" / "defaults" / "main.yml").read_text())
+    inventory = write_inventory(tmp_path / "inv")
+    (inventory / "host_vars").mkdir()
+    (inventory / "host_vars" / "n2.yml").write_text(
+        "common_ssh_macs: [hmac-sha1-etm@openssh.com]\n"
+    )
+    model = plugin._load_model()
+    seen = seen_model(plugin, model, inventory, monkeypatch)
+    assert seen.site["common_ssh_macs"] == raw["common_ssh_macs"]
+    assert seen.site["common_ssh_host_key_types"] == ["ed25519"]
+    assert seen.hosts["n2"]["common_ssh_macs"] == ["hmac-sha1-etm@openssh.com"]
+    assert "common_ssh_macs" not in seen.hosts["n1"]
+    monkeypatch.undo()
+    result, _ = run(plugin, inventory)
+    assert result["problems"] == [
+        "host n2: common_ssh_macs: 'hmac-sha1-etm@openssh.com' is weak (SHA-1); remove it "
+        "(usable: hmac-sha2-512-etm@openssh.com, hmac-sha2-256-etm@openssh.com and "
+        "umac-128-etm@openssh.com)"
+    ]
