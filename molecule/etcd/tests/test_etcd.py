@@ -68,13 +68,26 @@ def test_plaintext_clients_are_refused():
         assert "shadowed" not in out.stderr, out.stderr
     # The metrics listener is plain HTTP but serves no key-value API.
     api = sh(
-        "me-etcd1",
+        "me-etcd2",
         "curl -s -o /dev/null -w '%{http_code}' -X POST "
-        '-d \'{"key":"Zm9v"}\' http://10.78.2.12:2381/v3/kv/range',
+        '-d \'{"key":"Zm9v"}\' http://127.0.0.1:2381/v3/kv/range',
     )
     assert api.stdout != "200", api.stdout
-    metrics = sh("me-etcd1", "curl -sf http://10.78.2.12:2381/metrics")
+
+
+def test_metrics_and_health_answer_on_loopback_only():
+    # What a local scraper or an operator on the member reads...
+    metrics = sh("me-etcd2", "curl -sf --max-time 3 http://127.0.0.1:2381/metrics")
     assert "etcd_server_has_leader 1" in metrics.stdout
+    health = sh("me-etcd2", "curl -sf --max-time 3 http://127.0.0.1:2381/health")
+    assert '"health":"true"' in health.stdout, health.stdout
+    # ...and nothing listens on the member's network address (connection refused, not just
+    # filtered: the listener itself is on 127.0.0.1), so another node gets nothing.
+    listening = sh("me-etcd2", "ss -Hltn 'sport = :2381'").stdout.split()
+    assert "127.0.0.1:2381" in listening, listening
+    assert not [a for a in listening if a.endswith(":2381") and not a.startswith("127.")]
+    remote = sh("me-etcd1", "curl -s --max-time 3 http://10.78.2.12:2381/metrics")
+    assert remote.returncode != 0 and "etcd_server" not in remote.stdout, remote
 
 
 def test_clients_without_a_site_ca_certificate_are_refused():
@@ -130,10 +143,7 @@ def test_tuning_reaches_the_running_members():
         assert config["quota-backend-bytes"] == 2147483648
         assert config["auto-compaction-mode"] == "periodic"
         assert config["pre-vote"] is True
-        assert config["listen-metrics-urls"] == [
-            f"http://{MEMBERS[name]}:2381",
-            "http://127.0.0.1:2381",
-        ]
+        assert config["listen-metrics-urls"] == ["http://127.0.0.1:2381"]
         # After the bootstrap, a restart with empty data can never create a second cluster.
         assert "ETCD_INITIAL_CLUSTER_STATE=existing" in sh(name, "cat /etc/etcd/etcd.env").stdout
         owner = sh(name, "stat -c '%U %a' /var/lib/etcd/data").stdout.strip()
