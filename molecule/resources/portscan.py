@@ -4,21 +4,23 @@ Run with python3 anywhere (the host, or a node: ``podman exec -i NODE python3 - 
 portscan.py``); prints ``{"address": [open ports]}`` as JSON. A port is open when a TCP
 handshake completes; refused and unanswered (filtered) ports are closed. Non-blocking
 connects in batches, waited for with epoll: on one bridge an answer takes well under a
-millisecond, so a batch of BATCH ports is settled within TIMEOUT seconds and 65535 ports take a
-few seconds per address, within the nodes' nofile limit (16384).
+millisecond, so a batch of BATCH ports is settled within TIMEOUT seconds and 65535 ports take
+under two seconds per address when they are filtered (less when they are refused).
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import resource
 import select
 import socket
 import sys
 import time
 
 TIMEOUT = 0.3
-BATCH = 8000
+# As many sockets at once as the open-files limit allows (16384 in the nodes), up to 15000.
+BATCH = max(256, min(15000, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 512))
 
 
 def _batch(address: str, ports: list[int]) -> list[int]:
