@@ -63,6 +63,14 @@ SSH_SETTINGS: tuple[str, ...] = (
     "common_ssh_host_key_types",
 )
 
+# The host firewall's settings check_firewall reads (group_vars/all/firewall.yml). Their
+# defaults are the firewall role's (ROLE_DEFAULTS below).
+FIREWALL_SETTINGS: tuple[str, ...] = (
+    "firewall_enabled",
+    "jovial_admin_networks",
+    "firewall_services",
+)
+
 # Site-wide variables (group_vars/all) the checkers read. The action plugin templates these
 # from the control node's variables; the vault_* variables named by jovial_required_secrets are
 # collected separately (InventoryModel.secrets).
@@ -120,6 +128,8 @@ SITE_VARIABLES: tuple[str, ...] = (
     *KUBERNETES_SETTINGS,
     # common layer: the sshd baseline (check_ssh; defaults from the common role)
     *SSH_SETTINGS,
+    # host firewall (check_firewall; defaults from the firewall role, ROLE_DEFAULTS)
+    *FIREWALL_SETTINGS,
 )
 
 # Site variables whose defaults are a role's (roles/<role>/defaults/main.yml). When the
@@ -136,6 +146,7 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
         "etcd_release_sha256",
     ),
     "common": SSH_SETTINGS,
+    "firewall": FIREWALL_SETTINGS,
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -2482,6 +2493,132 @@ def check_kubernetes(model: InventoryModel) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------------------------
+# Host firewall (roles/firewall; rules derived by plugins/filter/firewall.py)
+
+FIREWALL_PROTOCOLS: tuple[str, ...] = ("tcp", "udp", "vrrp")
+# Words a firewall_services source may be besides groups, hosts and CIDRs.
+FIREWALL_SOURCE_WORDS: tuple[str, ...] = ("any", "peers")
+# Variables a firewall_services source may name (they hold a CIDR or a list of CIDRs).
+FIREWALL_SOURCE_VARIABLES: tuple[str, ...] = (
+    "kubernetes_pod_subnet",
+    "kubernetes_service_subnet",
+)
+
+
+def _firewall_names(model: InventoryModel) -> set[str]:
+    """Groups and hosts a firewall entry may name: every managed group (defined here or not),
+    every group and host of this inventory."""
+    names = set(MANAGED_GROUPS) | set(model.groups)
+    for members in model.groups.values():
+        names.update(members)
+    return names
+
+
+def _firewall_entry(
+    index: int, entry: Any, names: set[str], seen: set[str], problems: list[str]
+) -> None:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+        problems.append(
+            f"firewall_services[{index}] is {show(entry)}; each entry is a mapping with name, "
+            "proto, ports, served_by and from (see roles/firewall/defaults/main.yml)"
+        )
+        return
+    name = entry["name"]
+    label = f"firewall_services[{name}]"
+    if name in seen:
+        problems.append(f"{label} is declared twice; keep one entry per service")
+    seen.add(name)
+    proto = entry.get("proto", "tcp")
+    if proto not in FIREWALL_PROTOCOLS:
+        problems.append(
+            f"{label}: proto {show(proto)} is not one of {', '.join(FIREWALL_PROTOCOLS)}; "
+            "use tcp, udp, or vrrp (IP protocol 112)"
+        )
+    ports = entry.get("ports", [])
+    if not isinstance(ports, list):
+        problems.append(f"{label}: ports {show(ports)} is not a list; write ports: [443]")
+        ports = []
+    if proto == "vrrp" and ports:
+        problems.append(f"{label}: vrrp has no ports (IP protocol 112); use ports: []")
+    for port in ports:
+        if isinstance(port, str) and _IDENTIFIER.match(port):
+            continue  # a layer's port variable, resolved on the node (plugins/filter/firewall.py)
+        if not _is_int(port) or not 1 <= port <= 65535:
+            problems.append(
+                f"{label}: port {show(port)} is not a port number from 1 to 65535 nor a port "
+                "variable's name (e.g. etcd_client_port)"
+            )
+    for key in ("served_by", "from"):
+        items = entry.get(key)
+        if not isinstance(items, list):
+            problems.append(
+                f"{label}: {key} {show(items)} is not a list of groups"
+                + (", hosts, CIDRs, any or peers" if key == "from" else " or hosts")
+            )
+            continue
+        for item in items:
+            if isinstance(item, str) and item in names:
+                continue
+            if key == "from" and isinstance(item, str):
+                if item in FIREWALL_SOURCE_WORDS or item in FIREWALL_SOURCE_VARIABLES:
+                    continue
+                if not isinstance(_parse_network(item if "/" in item else item + "/32"), str):
+                    continue
+            problems.append(
+                f"{label}: {key} entry {show(item)} is not "
+                + (
+                    "a group or host of the inventory; name a group (e.g. etcd) or a host"
+                    if key == "served_by"
+                    else "a group or host of the inventory, a network like 10.10.0.0/24, "
+                    f"{', '.join(FIREWALL_SOURCE_VARIABLES)}, any or peers"
+                )
+            )
+
+
+def check_firewall(model: InventoryModel) -> list[str]:
+    """The host firewall's switch, the admin networks SSH is open to, and the declared services
+    (their shape and names; the ports and sources are resolved on each node by the role).
+
+    Unset variables take the firewall role's defaults (ROLE_DEFAULTS), as the role would.
+    """
+    problems: list[str] = []
+    site = model.site
+    enabled = site.get("firewall_enabled")
+    if "firewall_enabled" in site and not isinstance(enabled, bool):
+        problems.append(f"firewall_enabled is {show(enabled)}, not a boolean; write true or false")
+    networks = site.get("jovial_admin_networks")
+    if "jovial_admin_networks" not in model.unresolved and "jovial_admin_networks" in site:
+        if not isinstance(networks, list):
+            problems.append(
+                f"jovial_admin_networks is {show(networks)}, not a list of networks; write e.g. "
+                "[10.10.250.0/24]"
+            )
+        else:
+            for cidr in networks:
+                parsed = _parse_network(cidr)
+                if isinstance(parsed, str):
+                    problems.append(f"jovial_admin_networks entry {show(cidr)} {parsed}")
+                elif parsed.prefixlen == 0:
+                    problems.append(
+                        f"jovial_admin_networks entry {show(cidr)} opens SSH to every address; "
+                        "list the operators' networks (the control node is always admitted)"
+                    )
+    services = site.get("firewall_services")
+    if "firewall_services" not in model.unresolved and "firewall_services" in site:
+        if not isinstance(services, list):
+            problems.append(
+                f"firewall_services is {show(services)}, not a list of services; see "
+                "roles/firewall/defaults/main.yml"
+            )
+        else:
+            names = _firewall_names(model)
+            seen: set[str] = set()
+            for index, entry in enumerate(services):
+                _firewall_entry(index, entry, names, seen, problems)
+    return problems
+
+
 CHECKERS: tuple[Checker, ...] = (
     check_unresolved,
     check_groups,
@@ -2507,6 +2644,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_ldap_tls,
     check_jupyterhub_hubs,
     check_kubernetes,
+    check_firewall,
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from etcd_drills import (
@@ -68,13 +69,67 @@ def test_plaintext_clients_are_refused():
         assert "shadowed" not in out.stderr, out.stderr
     # The metrics listener is plain HTTP but serves no key-value API.
     api = sh(
-        "me-etcd1",
+        "me-etcd2",
         "curl -s -o /dev/null -w '%{http_code}' -X POST "
-        '-d \'{"key":"Zm9v"}\' http://10.78.2.12:2381/v3/kv/range',
+        '-d \'{"key":"Zm9v"}\' http://127.0.0.1:2381/v3/kv/range',
     )
     assert api.stdout != "200", api.stdout
-    metrics = sh("me-etcd1", "curl -sf http://10.78.2.12:2381/metrics")
+
+
+def test_metrics_and_health_answer_on_loopback_only():
+    # What a local scraper or an operator on the member reads...
+    metrics = sh("me-etcd2", "curl -sf --max-time 3 http://127.0.0.1:2381/metrics")
     assert "etcd_server_has_leader 1" in metrics.stdout
+    health = sh("me-etcd2", "curl -sf --max-time 3 http://127.0.0.1:2381/health")
+    assert '"health":"true"' in health.stdout, health.stdout
+    # ...and nothing listens on the member's network address (connection refused, not just
+    # filtered: the listener itself is on 127.0.0.1), so another node gets nothing.
+    listening = sh("me-etcd2", "ss -Hltn 'sport = :2381'").stdout.split()
+    assert "127.0.0.1:2381" in listening, listening
+    assert not [a for a in listening if a.endswith(":2381") and not a.startswith("127.")]
+    remote = sh("me-etcd1", "curl -s --max-time 3 http://10.78.2.12:2381/metrics")
+    assert remote.returncode != 0 and "etcd_server" not in remote.stdout, remote
+
+
+# The host firewall (roles/firewall, from firewall_services): a TCP scan of every port of
+# every member from three places. The expected ports are the declaration read by hand: SSH
+# only from the admin networks (none here) and the control node; etcd's client port from the
+# members and the API servers (none here); its peer port from the members; nothing else.
+SCAN = REPO / "molecule" / "resources" / "portscan.py"
+OUTSIDER_IP = "10.78.2.99"  # on the scenario network, in no group, not the control node
+ALL_ADDRESSES = [MEMBERS[name] for name in ALL]
+
+
+def _scan(argv: list[str]) -> dict[str, list[int]]:
+    out = subprocess.run(
+        argv + ALL_ADDRESSES, stdin=SCAN.open(), capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_firewall_an_outsider_reaches_no_port_of_any_member():
+    image = os.environ.get("JOVIAL_BASE_IMAGE", "localhost/jovial-base:latest")
+    found = _scan(
+        ["podman", "run", "--rm", "-i", "--network", "jovial-mol-etcd", "--ip", OUTSIDER_IP,
+         image, "python3", "-"]
+    )  # fmt: skip
+    assert found == {address: [] for address in ALL_ADDRESSES}
+    # Dropped, not refused: the members counted the outsider's probes as drops.
+    table = sh("me-etcd2", "nft list chain inet jovial input").stdout
+    drops = [line for line in table.splitlines() if line.strip().endswith("drop")][-1]
+    assert int(drops.split("packets ")[1].split()[0]) > 60000, drops
+
+
+def test_firewall_a_member_reaches_only_the_etcd_ports_of_its_peers():
+    found = _scan(["podman", "exec", "-i", "me-etcd1", "python3", "-"])
+    for name in ("me-etcd2", "me-etcd3"):
+        assert found[MEMBERS[name]] == [2379, 2380], (name, found)
+
+
+def test_firewall_the_control_node_reaches_ssh_only():
+    found = _scan([sys.executable, "-"])
+    assert found == {address: [22] for address in ALL_ADDRESSES}
 
 
 def test_clients_without_a_site_ca_certificate_are_refused():
@@ -130,10 +185,7 @@ def test_tuning_reaches_the_running_members():
         assert config["quota-backend-bytes"] == 2147483648
         assert config["auto-compaction-mode"] == "periodic"
         assert config["pre-vote"] is True
-        assert config["listen-metrics-urls"] == [
-            f"http://{MEMBERS[name]}:2381",
-            "http://127.0.0.1:2381",
-        ]
+        assert config["listen-metrics-urls"] == ["http://127.0.0.1:2381"]
         # After the bootstrap, a restart with empty data can never create a second cluster.
         assert "ETCD_INITIAL_CLUSTER_STATE=existing" in sh(name, "cat /etc/etcd/etcd.env").stdout
         owner = sh(name, "stat -c '%U %a' /var/lib/etcd/data").stdout.strip()
