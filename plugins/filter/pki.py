@@ -160,8 +160,9 @@ def site_ca_cert_status(
         except x509.ExtensionNotFound:
             reason = "unspecified"
     expired = not_after <= at
+    serial = f"{cert.serial_number:X}"
     return {
-        "serial": f"{cert.serial_number:X}",
+        "serial": serial.rjust(len(serial) + len(serial) % 2, "0"),  # as openssl prints it
         "subject_cn": ", ".join(
             str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         ),

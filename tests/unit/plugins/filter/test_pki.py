@@ -320,3 +320,19 @@ def test_the_crl_issuer_is_the_ca_subject_in_order(pki, tmp_path):
     ]
     with pytest.raises(AnsibleFilterError, match="not a PEM certificate"):
         pki.site_ca_name("nope")
+
+
+def test_the_serial_is_printed_as_openssl_prints_it(pki, ca):
+    ca_key, ca_cert = ca
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CN)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(ca_key.public_key())
+        .serial_number(0xABC12)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    assert pki.site_ca_cert_status(_pem(cert))["serial"] == "0ABC12"
