@@ -7,10 +7,15 @@ process that loads ``cryptography``: most of a no-op converge's time in the site
 The check is conservative: anything it cannot read, or any difference, answers False, and the
 community.crypto modules then decide and repair as before. Unit-tested in
 tests/unit/plugins/filter/test_pki.py.
+
+``site_ca_cert_status``, ``site_ca_crl_due`` and ``site_ca_name`` read a certificate, the
+site CA's CRL and the CA's subject for renewal and revocation (tasks/renew.yml, tasks/crl.yml
+and playbooks/verify.yml): pure functions of PEM text and the time, unit-tested too.
 """
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import stat
 from pathlib import Path
@@ -116,6 +121,110 @@ def site_ca_issued_current(
     return eku == wanted_usages
 
 
+def _now(now: str | None) -> datetime.datetime:
+    if now is None:
+        return datetime.datetime.now(datetime.UTC)
+    return datetime.datetime.fromisoformat(now).astimezone(datetime.UTC)
+
+
+def _load_crl(crl_pem: str | None, what: str) -> Any:
+    if not crl_pem:
+        return None
+    try:
+        return x509.load_pem_x509_crl(crl_pem.encode())
+    except ValueError as err:
+        raise AnsibleFilterError(f"{what}: the site CA's CRL is not a PEM CRL ({err})") from err
+
+
+def site_ca_cert_status(
+    cert_pem: str, crl_pem: str | None = None, renew_days: int = 30, now: str | None = None
+) -> dict[str, Any]:
+    """What an operator and the renewal need to know of one certificate: its serial (hex,
+    as openssl prints it), when it expires (ISO 8601 UTC) and in how many whole days, whether
+    it has expired, whether ``crl_pem`` lists it as revoked (and why), and whether it is due
+    for re-issue (expired, revoked, or expiring within ``renew_days``). ``now`` (ISO 8601)
+    is for tests. A cert_pem that is not a PEM certificate raises AnsibleFilterError."""
+    try:
+        cert = x509.load_pem_x509_certificate(str(cert_pem).encode())
+    except ValueError as err:
+        raise AnsibleFilterError(f"site_ca_cert_status: not a PEM certificate ({err})") from err
+    at = _now(now)
+    not_after = cert.not_valid_after_utc
+    days_left = (not_after - at) // datetime.timedelta(days=1)
+    crl = _load_crl(crl_pem, "site_ca_cert_status")
+    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number) if crl else None
+    reason = None
+    if entry is not None:
+        try:
+            reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.name
+        except x509.ExtensionNotFound:
+            reason = "unspecified"
+    expired = not_after <= at
+    serial = f"{cert.serial_number:X}"
+    return {
+        "serial": serial.rjust(len(serial) + len(serial) % 2, "0"),  # as openssl prints it
+        "subject_cn": ", ".join(
+            str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        ),
+        "not_after": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "days_left": days_left,
+        "expired": expired,
+        "revoked": entry is not None,
+        "revocation_reason": reason,
+        "renew": expired or entry is not None or days_left < int(renew_days),
+    }
+
+
+def site_ca_crl_due(crl_pem: str | None, renew_days: int = 30, now: str | None = None) -> bool:
+    """True when the CRL must be (re-)signed: there is none yet, or its nextUpdate is within
+    ``renew_days`` (TLS clients that check it refuse every certificate once it is past)."""
+    crl = _load_crl(crl_pem, "site_ca_crl_due")
+    if crl is None:
+        return True
+    next_update = crl.next_update_utc
+    if next_update is None:
+        return True
+    return next_update - _now(now) < datetime.timedelta(days=int(renew_days))
+
+
+# community.crypto's short names for the attributes of a CA subject.
+_NAME_KEYS = {
+    NameOID.COMMON_NAME: "CN",
+    NameOID.ORGANIZATION_NAME: "O",
+    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+    NameOID.COUNTRY_NAME: "C",
+    NameOID.STATE_OR_PROVINCE_NAME: "ST",
+    NameOID.LOCALITY_NAME: "L",
+    NameOID.DOMAIN_COMPONENT: "DC",
+    NameOID.EMAIL_ADDRESS: "emailAddress",
+}
+
+
+def site_ca_name(ca_pem: str) -> list[dict[str, str]]:
+    """The CA certificate's subject as community.crypto's ``issuer_ordered`` (a CRL must name
+    its issuer exactly as the CA certificate does, also for a CA a site brings)."""
+    try:
+        ca = x509.load_pem_x509_certificate(str(ca_pem).encode())
+    except ValueError as err:
+        raise AnsibleFilterError(f"site_ca_name: not a PEM certificate ({err})") from err
+    out = []
+    for attr in ca.subject:
+        key = _NAME_KEYS.get(attr.oid)
+        if key is None:
+            raise AnsibleFilterError(
+                f"site_ca_name: the CA subject attribute {attr.oid.dotted_string} "
+                f"({attr.value!r}) has no name community.crypto knows; use a CA whose subject "
+                f"uses only {sorted(_NAME_KEYS.values())}"
+            )
+        out.append({key: str(attr.value)})
+    return out
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"site_ca_issued_current": site_ca_issued_current}
+        return {
+            "site_ca_issued_current": site_ca_issued_current,
+            "site_ca_cert_status": site_ca_cert_status,
+            "site_ca_crl_due": site_ca_crl_due,
+            "site_ca_name": site_ca_name,
+        }

@@ -2648,8 +2648,9 @@ CHECKERS: tuple[Checker, ...] = (
 )
 
 
-def validate(model: InventoryModel, checkers: Sequence[Checker] = CHECKERS) -> list[str]:
+def validate(model: InventoryModel, checkers: Sequence[Checker] | None = None) -> list[str]:
     """Every problem of the model, in checker order; an empty list means valid."""
+    checkers = CHECKERS if checkers is None else checkers  # CHECKERS as extended below
     problems: list[str] = []
     for checker in checkers:
         try:
@@ -2701,3 +2702,43 @@ def problems_text(problems: Sequence[str]) -> str:
     width = len(str(len(problems)))
     lines = [f"  {n:>{width}}. {text}" for n, text in enumerate(problems, start=1)]
     return "\n".join([header, *lines])
+
+
+# --- Site CA (roles/site_ca): host certificate lifetime, renewal threshold, CRL lifetime ------
+# Defaults are the site_ca role's. A threshold at or above a lifetime would make every run
+# re-issue every certificate (or sign the CRL again): never idempotent.
+SITE_CA_SETTINGS: tuple[str, ...] = (
+    "site_ca_cert_valid_days",
+    "site_ca_renew_days",
+    "site_ca_crl_valid_days",
+)
+SITE_VARIABLES = (*SITE_VARIABLES, *SITE_CA_SETTINGS)
+ROLE_DEFAULTS["site_ca"] = SITE_CA_SETTINGS
+
+
+def check_site_ca(model: InventoryModel) -> list[str]:
+    problems: list[str] = []
+    days: dict[str, int] = {}
+    for name in SITE_CA_SETTINGS:
+        if name in model.unresolved or name not in model.site:
+            continue
+        value = model.site[name]
+        if not _is_int(value) or not 1 <= value <= 3650:
+            problems.append(
+                f"{name} {show(value)} is not a number of days from 1 to 3650; set it in "
+                "group_vars/all/site_ca.yml (roles/site_ca/defaults/main.yml has the default)"
+            )
+        else:
+            days[name] = value
+    renew = days.get("site_ca_renew_days")
+    for name in ("site_ca_cert_valid_days", "site_ca_crl_valid_days"):
+        if renew is not None and name in days and renew >= days[name]:
+            problems.append(
+                f"site_ca_renew_days {renew} is not less than {name} {days[name]}: every run "
+                f"would renew again; set site_ca_renew_days below {days[name]} "
+                f"or {name} above {renew}"
+            )
+    return problems
+
+
+CHECKERS = (*CHECKERS, check_site_ca)

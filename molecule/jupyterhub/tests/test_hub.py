@@ -181,7 +181,8 @@ def test_a_module_removed_from_the_hub_package_is_removed_from_the_hub(node):
 
 def test_verify_playbook_checks_the_hub_through_the_vip(ada):
     """verify.yml (what an operator runs) reaches the hub's REST API through the front door
-    with the read-only verify token and sees ada's running server."""
+    with the read-only verify token and sees ada's running server, and reports the expiry
+    of every host certificate from the site CA."""
     out = run_playbook("playbooks/verify.yml")
     assert out.returncode == 0, out.stdout[-4000:]
     assert "JupyterHub 5." in out.stdout, out.stdout[-2000:]
@@ -190,6 +191,8 @@ def test_verify_playbook_checks_the_hub_through_the_vip(ada):
     running = re.search(r"running servers: ([^\"\n]*)", out.stdout)
     assert running, out.stdout[-2000:]
     assert "ada/" in [s.strip() for s in running.group(1).split(",")], running.group(0)
+    # It reports when each host certificate of the site CA expires (the hub's among them).
+    assert re.search(r"mj-hub: jupyterhub certificate \(serial [0-9A-F]+\) expires 20", out.stdout)
 
 
 def test_every_start_and_stop_is_recorded_for_accounting(ada, node):

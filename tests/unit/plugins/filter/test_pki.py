@@ -180,3 +180,159 @@ def test_bad_san_or_usage_values_are_refused_naming_the_value(pki, issued):
         current(pki, folder, ca_path, sans=["URI:https://x"])
     with pytest.raises(AnsibleFilterError, match=r"\['anyUsage'\] unknown"):
         current(pki, folder, ca_path, usages=["anyUsage"])
+
+
+# --- Renewal and revocation: site_ca_cert_status, site_ca_crl_due, site_ca_name -------------
+# The CRL is made the way community.crypto's x509_crl makes it (signed by the CA key, with a
+# CRLReason entry extension); times are fixed so the day arithmetic is exact.
+NOW = "2026-06-01T12:00:00+00:00"
+
+
+def _pem(cert) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _crl(ca_key, ca_cert, revoked=(), next_update_days=180, reason=x509.ReasonFlags.key_compromise):
+    at = datetime.datetime.fromisoformat(NOW)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(at)
+        .next_update(at + datetime.timedelta(days=next_update_days))
+    )
+    for cert in revoked:
+        entry = (
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(at)
+            .add_extension(x509.CRLReason(reason), critical=False)
+            .build()
+        )
+        builder = builder.add_revoked_certificate(entry)
+    crl = builder.sign(ca_key, hashes.SHA256())
+    return crl.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _cert_until(ca_key, ca_cert, not_after: str):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CN)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(0xABC123)
+        .not_valid_before(datetime.datetime.fromisoformat("2025-01-01T00:00:00+00:00"))
+        .not_valid_after(datetime.datetime.fromisoformat(not_after))
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert
+
+
+@pytest.fixture
+def ca(tmp_path):
+    ca_key, ca_cert, _path = _ca(tmp_path)
+    return ca_key, ca_cert
+
+
+@pytest.mark.parametrize(
+    ("not_after", "days_left", "expired", "renew"),
+    [
+        ("2027-06-01T12:00:00+00:00", 365, False, False),
+        ("2026-07-01T12:00:00+00:00", 30, False, False),  # exactly the threshold: not yet
+        ("2026-07-01T11:59:59+00:00", 29, False, True),  # a second inside it
+        ("2026-06-01T11:00:00+00:00", -1, True, True),  # ended an hour ago
+    ],
+    ids=["a-year-left", "threshold", "inside-threshold", "expired"],
+)
+def test_status_reports_expiry_and_renews_within_the_threshold(
+    pki, ca, not_after, days_left, expired, renew
+):
+    cert = _cert_until(*ca, not_after)
+    status = pki.site_ca_cert_status(_pem(cert), None, 30, now=NOW)
+    assert status == {
+        "serial": "ABC123",
+        "subject_cn": CN,
+        "not_after": not_after[:19] + "Z",
+        "days_left": days_left,
+        "expired": expired,
+        "revoked": False,
+        "revocation_reason": None,
+        "renew": renew,
+    }
+
+
+def test_a_certificate_on_the_crl_is_revoked_with_its_reason_and_due(pki, ca):
+    cert = _cert_until(*ca, "2027-06-01T12:00:00+00:00")
+    other = _cert_until(*ca, "2027-06-01T12:00:00+00:00").serial_number + 1
+    crl = _crl(*ca, revoked=[cert])
+    status = pki.site_ca_cert_status(_pem(cert), crl, 30, now=NOW)
+    assert (status["revoked"], status["revocation_reason"], status["renew"]) == (
+        True,
+        "key_compromise",
+        True,
+    )
+    # Another serial on the list does not revoke this one; an empty CRL revokes nothing.
+    assert other != cert.serial_number
+    assert pki.site_ca_cert_status(_pem(cert), _crl(*ca), 30, now=NOW)["revoked"] is False
+
+
+def test_status_refuses_what_is_not_pem(pki, ca):
+    with pytest.raises(AnsibleFilterError, match="not a PEM certificate"):
+        pki.site_ca_cert_status("-----BEGIN NOTHING-----", None, 30)
+    cert = _cert_until(*ca, "2027-06-01T12:00:00+00:00")
+    with pytest.raises(AnsibleFilterError, match="CRL is not a PEM CRL"):
+        pki.site_ca_cert_status(_pem(cert), "garbage", 30)
+
+
+@pytest.mark.parametrize(
+    ("next_update_days", "due"), [(180, False), (31, False), (30, False), (29, True), (0, True)]
+)
+def test_the_crl_is_due_when_missing_or_near_its_next_update(pki, ca, next_update_days, due):
+    assert pki.site_ca_crl_due(_crl(*ca, next_update_days=next_update_days), 30, now=NOW) is due
+    assert pki.site_ca_crl_due("", 30, now=NOW) is True
+    assert pki.site_ca_crl_due(None, 30, now=NOW) is True
+
+
+def test_the_crl_issuer_is_the_ca_subject_in_order(pki, tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CL"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Jovial"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Jovial obs site CA"),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    assert pki.site_ca_name(_pem(cert)) == [
+        {"C": "CL"},
+        {"O": "Jovial"},
+        {"CN": "Jovial obs site CA"},
+    ]
+    with pytest.raises(AnsibleFilterError, match="not a PEM certificate"):
+        pki.site_ca_name("nope")
+
+
+def test_the_serial_is_printed_as_openssl_prints_it(pki, ca):
+    ca_key, ca_cert = ca
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CN)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(ca_key.public_key())
+        .serial_number(0xABC12)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    assert pki.site_ca_cert_status(_pem(cert))["serial"] == "0ABC12"
