@@ -71,6 +71,14 @@ FIREWALL_SETTINGS: tuple[str, ...] = (
     "firewall_services",
 )
 
+# The site CA's lifetimes and renewal threshold (group_vars/all/site_ca.yml; check_site_ca).
+# Their defaults are the site_ca role's (ROLE_DEFAULTS below).
+SITE_CA_SETTINGS: tuple[str, ...] = (
+    "site_ca_cert_valid_days",
+    "site_ca_renew_days",
+    "site_ca_crl_valid_days",
+)
+
 # Site-wide variables (group_vars/all) the checkers read. The action plugin templates these
 # from the control node's variables; the vault_* variables named by jovial_required_secrets are
 # collected separately (InventoryModel.secrets).
@@ -130,6 +138,8 @@ SITE_VARIABLES: tuple[str, ...] = (
     *SSH_SETTINGS,
     # host firewall (check_firewall; defaults from the firewall role, ROLE_DEFAULTS)
     *FIREWALL_SETTINGS,
+    # site CA lifetimes (check_site_ca; defaults from the site_ca role, ROLE_DEFAULTS)
+    *SITE_CA_SETTINGS,
 )
 
 # Site variables whose defaults are a role's (roles/<role>/defaults/main.yml). When the
@@ -147,6 +157,7 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
     ),
     "common": SSH_SETTINGS,
     "firewall": FIREWALL_SETTINGS,
+    "site_ca": SITE_CA_SETTINGS,
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -2619,6 +2630,33 @@ def check_firewall(model: InventoryModel) -> list[str]:
     return problems
 
 
+def check_site_ca(model: InventoryModel) -> list[str]:
+    """Host certificate and CRL lifetimes of 1-3650 days, and a renewal threshold below both: at
+    or above a lifetime every run would re-issue every certificate (or sign the CRL again)."""
+    problems: list[str] = []
+    days: dict[str, int] = {}
+    for name in SITE_CA_SETTINGS:
+        if name in model.unresolved or name not in model.site:
+            continue
+        value = model.site[name]
+        if not _is_int(value) or not 1 <= value <= 3650:
+            problems.append(
+                f"{name} {show(value)} is not a number of days from 1 to 3650; set it in "
+                "group_vars/all/site_ca.yml (roles/site_ca/defaults/main.yml has the default)"
+            )
+        else:
+            days[name] = value
+    renew = days.get("site_ca_renew_days")
+    for name in ("site_ca_cert_valid_days", "site_ca_crl_valid_days"):
+        if renew is not None and name in days and renew >= days[name]:
+            problems.append(
+                f"site_ca_renew_days {renew} is not less than {name} {days[name]}: every run "
+                f"would renew again; set site_ca_renew_days below {days[name]} "
+                f"or {name} above {renew}"
+            )
+    return problems
+
+
 CHECKERS: tuple[Checker, ...] = (
     check_unresolved,
     check_groups,
@@ -2645,12 +2683,12 @@ CHECKERS: tuple[Checker, ...] = (
     check_jupyterhub_hubs,
     check_kubernetes,
     check_firewall,
+    check_site_ca,
 )
 
 
-def validate(model: InventoryModel, checkers: Sequence[Checker] | None = None) -> list[str]:
+def validate(model: InventoryModel, checkers: Sequence[Checker] = CHECKERS) -> list[str]:
     """Every problem of the model, in checker order; an empty list means valid."""
-    checkers = CHECKERS if checkers is None else checkers  # CHECKERS as extended below
     problems: list[str] = []
     for checker in checkers:
         try:
@@ -2702,43 +2740,3 @@ def problems_text(problems: Sequence[str]) -> str:
     width = len(str(len(problems)))
     lines = [f"  {n:>{width}}. {text}" for n, text in enumerate(problems, start=1)]
     return "\n".join([header, *lines])
-
-
-# --- Site CA (roles/site_ca): host certificate lifetime, renewal threshold, CRL lifetime ------
-# Defaults are the site_ca role's. A threshold at or above a lifetime would make every run
-# re-issue every certificate (or sign the CRL again): never idempotent.
-SITE_CA_SETTINGS: tuple[str, ...] = (
-    "site_ca_cert_valid_days",
-    "site_ca_renew_days",
-    "site_ca_crl_valid_days",
-)
-SITE_VARIABLES = (*SITE_VARIABLES, *SITE_CA_SETTINGS)
-ROLE_DEFAULTS["site_ca"] = SITE_CA_SETTINGS
-
-
-def check_site_ca(model: InventoryModel) -> list[str]:
-    problems: list[str] = []
-    days: dict[str, int] = {}
-    for name in SITE_CA_SETTINGS:
-        if name in model.unresolved or name not in model.site:
-            continue
-        value = model.site[name]
-        if not _is_int(value) or not 1 <= value <= 3650:
-            problems.append(
-                f"{name} {show(value)} is not a number of days from 1 to 3650; set it in "
-                "group_vars/all/site_ca.yml (roles/site_ca/defaults/main.yml has the default)"
-            )
-        else:
-            days[name] = value
-    renew = days.get("site_ca_renew_days")
-    for name in ("site_ca_cert_valid_days", "site_ca_crl_valid_days"):
-        if renew is not None and name in days and renew >= days[name]:
-            problems.append(
-                f"site_ca_renew_days {renew} is not less than {name} {days[name]}: every run "
-                f"would renew again; set site_ca_renew_days below {days[name]} "
-                f"or {name} above {renew}"
-            )
-    return problems
-
-
-CHECKERS = (*CHECKERS, check_site_ca)
