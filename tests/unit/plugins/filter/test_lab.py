@@ -117,3 +117,17 @@ def test_a_non_loop_device_is_an_error():
 def test_a_disk_without_hosts_is_an_error():
     with pytest.raises(AnsibleFilterError, match="needs name and hosts"):
         lab.jovial_disk_volumes("mds1", [{"name": "mdt0"}], "/b/disks/nodes")
+
+
+def test_a_node_keeps_one_mac_derived_from_its_address_across_restarts():
+    mac = lab.jovial_lab_mac("10.78.6.11")
+    assert mac == "02:4a:0a:4e:06:0b"
+    # Locally administered, unicast: the first octet's bit 1 set, bit 0 clear.
+    assert int(mac.split(":")[0], 16) & 0b11 == 0b10
+    assert lab.jovial_lab_mac("10.78.6.12") != mac
+
+
+@pytest.mark.parametrize("bad", ["10.78.6", "10.78.6.256", "fd00::1", "node1", ""])
+def test_a_mac_for_something_not_an_ipv4_address_is_refused(bad):
+    with pytest.raises(AnsibleFilterError, match="not an IPv4 address"):
+        lab.jovial_lab_mac(bad)
