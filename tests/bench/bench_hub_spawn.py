@@ -4,7 +4,9 @@
 Targets only the lab's front door (HUB_URL and LAB_CA from build/lab/access.env, written by
 `make lab`) and the lab's benchmark users bench01..bench20 (inventories/lab/group_vars/all/
 ldap.yml; their shared password is generated into build/lab/secrets/ldap_password_bench).
-Each user, in its own thread, released together by a barrier:
+First each user's leftover server from an earlier run is stopped (a running server would
+answer the spawn at once and count as a ~0 s spawn); a spawn the hub answers "already running"
+is an error, never a figure. Then each user, in its own thread, released together by a barrier:
 
     login (form + cookies + XSRF) -> POST /hub/api/users/<u>/server -> poll until ready
     -> open /user/<u>/lab through the hub's OAuth redirects (the server really answers)
@@ -69,12 +71,41 @@ def summary(values: list[float]) -> dict[str, Any]:
     }
 
 
+def stop_leftover(base: str, ca: str, user: str, password: str, timeout: float) -> str | None:
+    """Stop a server the user still has from an earlier run; None when none is left, else why.
+
+    Without this a leftover server answers the spawn request at once (HTTP 400, already
+    running) and would count as a ~0 s spawn.
+    """
+    client = HubClient(base, ca, timeout=60.0)
+    try:
+        client.login(user, password)
+        if client.user is None:
+            return "login refused"
+        if client.server() is None:
+            return None
+        client.stop_server()
+        deadline = time.monotonic() + timeout
+        while client.server() is not None:
+            if time.monotonic() >= deadline:
+                return f"a server left from an earlier run did not stop within {timeout} s"
+            time.sleep(1)
+    except (HubError, OSError, ValueError) as exc:
+        return str(exc)[:300]
+    return None
+
+
 def one_user(
     base: str, ca: str, user: str, password: str, barrier: threading.Barrier, timeout: float
 ) -> dict[str, Any]:
     record: dict[str, Any] = {"user": user}
     client = HubClient(base, ca, timeout=max(60.0, timeout))
+    leftover = stop_leftover(base, ca, user, password, timeout=120)
     barrier.wait()
+    if leftover is not None:
+        record["error"] = f"before the round: {leftover}"
+        record["client"] = client
+        return record
     t0 = time.monotonic()
     try:
         resp = client.login(user, password)
@@ -82,7 +113,11 @@ def one_user(
             raise HubError(f"login refused: HTTP {resp.status_code}")
         t1 = time.monotonic()
         record["login_s"] = round(t1 - t0, 3)
-        client.start_server()
+        status = client.start_server()
+        if status == 400:
+            # Already running: not a spawn this round can count (a leftover came back?).
+            raise HubError("the server was already running when the spawn was asked for")
+        record["spawn_status"] = status
         if not client.wait_ready(timeout=timeout, interval=0.5):
             raise HubError(f"server not ready after {timeout} s")
         t2 = time.monotonic()

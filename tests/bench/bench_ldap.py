@@ -13,12 +13,13 @@ running. Writes build/bench/ldap.json:
 
 Replication: a description is written on one provider as local root (ldapmodify over ldapi,
 inside the container: only local root may write), while this process polls the other
-provider over LDAPS (bound as the read-only service account, every 5 ms) for the new value.
-The delay is the time it is first seen minus the time in the entry's entryCSN (stamped by
-the writing slapd; containers share the host's clock), so the `podman exec` overhead of the
-write is not counted. Bind: a new LDAPS connection + simple bind as a directory user, and a
-re-bind on an open connection. Search: the reader looks a user up by uid (indexed), as SSSD
-and JupyterHub do. Figures are reported, never asserted.
+provider over LDAPS (bound as the read-only service account, every 5 ms) for the new value,
+starting as the write starts (not when its `podman exec` returns). The delay is the time it
+is first seen minus the time in the entry's entryCSN (stamped by the writing slapd when it
+applied the change; containers share the host's clock), so neither the `podman exec` before
+the write nor the one after it is counted. Bind: a new LDAPS connection + simple bind as a
+directory user, and a re-bind on an open connection. Search: the reader looks a user up by
+uid (indexed), as SSSD and JupyterHub do. Figures are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -84,9 +85,10 @@ def read_description(conn: ldap3.Connection) -> tuple[list[str], str]:
     return list(entry.description.values), str(entry.entryCSN.value or "")
 
 
-def write_description(node: str, text: str) -> None:
+def write_description(node: str, text: str) -> subprocess.Popen:
+    """Start writing text as the entry's description on node; the caller waits for it."""
     ldif = f"dn: {TARGET_DN}\nchangetype: modify\nreplace: description\ndescription: {text}\n"
-    subprocess.run(
+    return subprocess.Popen(
         [
             "podman",
             "exec",
@@ -95,9 +97,17 @@ def write_description(node: str, text: str) -> None:
             "-c",
             f"printf %s {shlex.quote(ldif)} | ldapmodify -Q -Y EXTERNAL -H ldapi:///",
         ],
-        check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+
+
+def written(proc: subprocess.Popen, node: str) -> None:
+    """Wait for a write started by write_description; raise with slapd's answer if refused."""
+    _out, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        raise SystemExit(f"the write on {node} failed ({proc.returncode}): {err.strip()}")
 
 
 def replication(rounds: int, readers: dict[str, ldap3.Connection]) -> dict:
@@ -108,7 +118,9 @@ def replication(rounds: int, readers: dict[str, ldap3.Connection]) -> dict:
         delays = []
         for n in range(rounds):
             text = f"bench {writer} {n} {time.time():.6f}"
-            write_description(writer, text)
+            # Poll the reader while the write runs, not after its `podman exec` returns: the
+            # delay is from the writing slapd's entryCSN (its acknowledgement) to first seen.
+            proc = write_description(writer, text)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 values, csn = read_description(readers[reader])
@@ -117,13 +129,15 @@ def replication(rounds: int, readers: dict[str, ldap3.Connection]) -> dict:
                     break
                 time.sleep(0.005)
             else:
+                proc.kill()
                 raise SystemExit(f"{text!r} did not reach {reader} within 30 s")
+            written(proc, writer)
         results[f"{writer}->{reader}"] = {
             k if k == "n" else f"{k}_s": v for k, v in summary(delays).items()
         }
         print(f"replication {writer}->{reader}: {results[f'{writer}->{reader}']}", flush=True)
     if original:
-        write_description("ml-ldap1", original[0])
+        written(write_description("ml-ldap1", original[0]), "ml-ldap1")
     return results
 
 

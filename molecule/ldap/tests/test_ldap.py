@@ -324,8 +324,12 @@ def test_drill_provider_down_then_back(node):
         # Drop SSSD's cache so lookups really go to a provider (the second one).
         client.run_expect([0], "sss_cache -E")
         for user, (uid, _gid) in USERS.items():
-            out = wait_for(lambda u=user: client.run(f"id -u {u}"), timeout=20)
-            assert out.stdout.strip() == str(uid)
+            # Wait on the lookup's answer (a result object is always truthy).
+            found = wait_for(
+                lambda u=user, i=uid: client.run(f"id -u {u}").stdout.strip() == str(i),
+                timeout=20,
+            )
+            assert found, f"{user} not resolved as uid {uid} with provider 1 down"
         login = pam_login(client, "ada", secret("ldap_password_ada"))
         assert login.rc == 0, login.stderr
         # The login was checked by provider 2, not served from a cache.

@@ -116,8 +116,12 @@ def _digest(node: str, target: str, name: str) -> str:
     return sh(node, f"sha256sum {MOUNT_ROOT}/{target}/{name} | cut -d' ' -f1").stdout.strip()
 
 
+# What the drills wrote, by (target, file name): the checksum every later drill compares.
+WRITTEN: dict[tuple[str, str], str] = {}
+
+
 def test_drill_mds_primary_killed_its_targets_come_up_on_the_partner_with_data():
-    mdt = _write("ms-mds1", "jovial-mdt0", "before-kill")
+    mdt = WRITTEN["jovial-mdt0", "before-kill"] = _write("ms-mds1", "jovial-mdt0", "before-kill")
     ost = _write("ms-oss1", "jovial-ost0", "before-kill")
     result = kill_and_wait("ms-mds1")
     print(f"\nMDS primary killed: {json.dumps(result)}")
@@ -158,7 +162,9 @@ def test_drill_failback_returns_the_targets_to_the_primary():
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     for target in ("jovial-mgt0", "jovial-mdt0"):
         assert mounted_on(target) == ["ms-mds1"], target
-    assert _digest("ms-mds1", "jovial-mdt0", "before-kill") != ""
+    # The file written before the kill, byte for byte, on the primary again.
+    assert WRITTEN, "the kill drill did not run first: nothing to compare"
+    assert _digest("ms-mds1", "jovial-mdt0", "before-kill") == WRITTEN["jovial-mdt0", "before-kill"]
     # No temporary move constraint left behind.
     constraints = sh("ms-mds1", "cibadmin --query --scope constraints")
     assert "cli-prefer" not in constraints.stdout
