@@ -7,6 +7,7 @@ the inventory Molecule wrote, so tests name nodes and groups the way an operator
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -83,3 +84,28 @@ def run_playbook(playbook: str, *args: str, timeout: float = 600) -> subprocess.
         timeout=timeout,
         check=False,
     )
+
+
+PORTSCAN = Path(__file__).resolve().parent / "portscan.py"
+
+
+def port_scan(runner: list[str], addresses: list[str]) -> dict[str, list[int]]:
+    """{address: open TCP ports} as seen from where runner runs ``python3 -`` (portscan.py).
+
+    runner: ``[sys.executable, "-"]`` for the control node, ``["podman", "exec", "-i", NODE,
+    "python3", "-"]`` for a node, or a ``podman run --rm -i --network ... --ip ...`` for an
+    outsider on the scenario network.
+    """
+    out = subprocess.run(
+        runner + addresses, stdin=PORTSCAN.open(), capture_output=True, text=True, timeout=180
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def outsider(network: str, address: str) -> list[str]:
+    """A portscan runner on the scenario network at address: in no group, not the control
+    node (a throwaway container of the node image)."""
+    image = os.environ.get("JOVIAL_BASE_IMAGE", "localhost/jovial-base:latest")
+    return ["podman", "run", "--rm", "-i", "--network", network, "--ip", address, image,
+            "python3", "-"]  # fmt: skip

@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[3]
 FSNAME = "jovial"
 PAIRS = {"mds": ("ms-mds1", "ms-mds2"), "oss": ("ms-oss1", "ms-oss2")}
 NODES = [n for pair in PAIRS.values() for n in pair]
+ADDRESSES = {"ms-mds1": "10.78.6.11", "ms-mds2": "10.78.6.12", "ms-oss1": "10.78.6.21",
+             "ms-oss2": "10.78.6.22"}  # fmt: skip
 # target resource -> (primary, failover), as molecule.yml's lustre_targets say.
 TARGETS = {
     "jovial-mgt0": ("ms-mds1", "ms-mds2"),

@@ -7,9 +7,12 @@ leaves every target on its preferred node for the next one.
 from __future__ import annotations
 
 import json
+import sys
 import time
 
+from jovial_fixtures import outsider, port_scan
 from lustre_drills import (
+    ADDRESSES,
     MOUNT_ROOT,
     NODES,
     PAIRS,
@@ -97,6 +100,26 @@ def test_a_device_holding_a_target_is_never_formatted_again():
     assert "jovial-MDT0000" in other.stdout, other.stdout
     label = sh("ms-mds1", "blkid -p -o value -s LABEL /dev/jovial/mdt0")
     assert label.stdout.strip() == "jovial-MDT0000"
+
+
+def test_firewall_no_storage_port_answers_outside_the_pairs():
+    """The host firewall is on (roles/firewall): a TCP scan of every node from an outsider, a
+    storage peer and the control node. Corosync (udp 5405, between the pair's members) is not
+    scanned: the pairs' membership above and the drills below run through it."""
+    addresses = [ADDRESSES[n] for n in NODES]
+    assert port_scan(outsider("jovial-mol-lustre", "10.78.6.99"), addresses) == {
+        a: [] for a in addresses
+    }
+    # LNet's 988 is admitted between storage nodes, but nothing listens there with the
+    # lab_ext4 backend (no LNet): refused, not open.
+    others = [a for n, a in ADDRESSES.items() if n != "ms-mds1"]
+    from_peer = port_scan(["podman", "exec", "-i", "ms-mds1", "python3", "-"], others)
+    assert from_peer == {a: [] for a in others}
+    assert port_scan([sys.executable, "-"], addresses) == {a: [22] for a in addresses}
+    # Dropped, not refused: the outsider's probes were counted by the default-deny rule.
+    chain = sh("ms-oss2", "nft list chain inet jovial input").stdout
+    drops = [line for line in chain.splitlines() if line.strip().endswith("drop")][-1]
+    assert int(drops.split("packets ")[1].split()[0]) > 60000, drops
 
 
 # -- Drills --------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""The hub is reachable only through the front door (roles/firewall, firewall_services).
+
+A TCP scan of every port of every node and of the VIP from three places: an outsider on the
+site network (in no group), a proxy node, and the control node. The expected ports are the
+declaration read by hand: HTTPS (and the redirect on 80) from anyone on the proxy pair; LDAP
+from the inventory's nodes on the providers; the hub's TLS port (configurable-http-proxy,
+8000) only from the proxy pair; SSH only from the control node (no admin networks here).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from jovial_fixtures import outsider, port_scan
+
+NODES = {"mj-core1": "10.78.5.11", "mj-core2": "10.78.5.12", "mj-hub": "10.78.5.31"}
+VIP = "10.78.5.100"
+ADDRESSES = [*NODES.values(), VIP]
+OUTSIDER_IP = "10.78.5.99"
+
+
+def test_an_outsider_reaches_only_the_front_door():
+    found = port_scan(outsider("jovial-mol-jupyterhub", OUTSIDER_IP), ADDRESSES)
+    assert found == {
+        NODES["mj-core1"]: [80, 443],
+        NODES["mj-core2"]: [80, 443],
+        NODES["mj-hub"]: [],
+        VIP: [80, 443],
+    }
+
+
+def test_a_proxy_node_reaches_the_hub_port_and_the_directory(node):
+    found = port_scan(["podman", "exec", "-i", "mj-core1", "python3", "-"], ADDRESSES)
+    assert found[NODES["mj-hub"]] == [8000], found
+    assert found[NODES["mj-core2"]] == [80, 389, 443, 636], found
+
+
+def test_the_hub_node_reaches_the_directory_but_no_ssh(node):
+    found = port_scan(["podman", "exec", "-i", "mj-hub", "python3", "-"], ADDRESSES)
+    for core in ("mj-core1", "mj-core2"):
+        assert found[NODES[core]] == [80, 389, 443, 636], (core, found)
+
+
+def test_the_control_node_reaches_ssh_and_the_front_door_never_the_hub_port():
+    found = port_scan([sys.executable, "-"], ADDRESSES)
+    assert found == {
+        NODES["mj-core1"]: [22, 80, 443],
+        NODES["mj-core2"]: [22, 80, 443],
+        NODES["mj-hub"]: [22],
+        VIP: [22, 80, 443],
+    }
