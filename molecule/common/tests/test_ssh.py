@@ -83,6 +83,15 @@ def test_the_only_host_key_offered_is_the_nodes_ed25519_key(audit, node, name):
         "ssh_host_ed25519_key",
         "ssh_host_ed25519_key.pub",
     ]
+    # A restart (a fence, a reboot) brings none back and keeps the node's own key.
+    host.run_expect([0], "systemctl restart ssh")
+    keys = host.run_expect([0], "ls /etc/ssh").stdout.split()
+    assert [k for k in keys if k.startswith("ssh_host_")] == [
+        "ssh_host_ed25519_key",
+        "ssh_host_ed25519_key.pub",
+    ]
+    after = host.run_expect([0], "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub").stdout
+    assert after.split()[1] == own[1]
 
 
 def _ssh_options() -> list[str]:

@@ -99,6 +99,8 @@ def browser() -> Iterator[WebDriver]:
         # HOME decides which NSS database Chromium reads (the one trusting the site CA only);
         # no proxy variables: the VIP is reached directly.
         env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        # Keep the console's messages for _screenshot_on_failure.
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER, env=env))
         driver.set_page_load_timeout(120)
         try:
@@ -124,6 +126,9 @@ def _screenshot_on_failure(driver: WebDriver, name: str) -> Iterator[None]:
     except (AssertionError, WebDriverException, pytest.fail.Exception):
         shot = _save(driver, f"{name}-failure")
         print(f"browser at {driver.current_url!r}; screenshot {shot}")
+        # What the page's JavaScript said (failed requests, plugin activation errors).
+        for entry in driver.get_log("browser")[-40:]:
+            print(f"console {entry.get('level')}: {entry.get('message', '')[:500]}")
         raise
 
 
