@@ -91,6 +91,22 @@ def etcd_down(node: str) -> bool:
     return state in ("inactive", "failed") and sh(node, "pgrep -x etcd").returncode == 1
 
 
+def restart_window(node: str) -> tuple[float, float]:
+    """(epoch) times of etcd's last restart on node: systemd began stopping it, it was ready."""
+    out = sh(
+        node,
+        "systemctl show -p ActiveExitTimestampMonotonic -p ActiveEnterTimestampMonotonic etcd; "
+        "python3 -c 'import time; print(time.time() - time.monotonic())'",
+    )
+    lines = out.stdout.split()
+    props = dict(line.split("=") for line in lines[:2])
+    offset = float(lines[2])
+    return (
+        int(props["ActiveExitTimestampMonotonic"]) / 1e6 + offset,
+        int(props["ActiveEnterTimestampMonotonic"]) / 1e6 + offset,
+    )
+
+
 # A writer on one member: one `etcdctl put` every 100 ms, each logged with its outcome, the
 # time it was acknowledged and, on failure, etcdctl's error. It stops after `seconds` or when
 # the stop file exists. The client is root's etcdctl (every member's endpoint; it fails over by
