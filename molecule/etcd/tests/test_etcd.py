@@ -18,6 +18,7 @@ from etcd_drills import (
     MEMBERS,
     REPO,
     ansible_env,
+    etcdctl_json,
     hashkv,
     healthy_members,
     keys_on,
@@ -192,8 +193,6 @@ def test_tuning_reaches_the_running_members():
         assert config["auto-compaction-mode"] == "periodic"
         assert config["pre-vote"] is True
         assert config["listen-metrics-urls"] == ["http://127.0.0.1:2381"]
-        # After the bootstrap, a restart with empty data can never create a second cluster.
-        assert "ETCD_INITIAL_CLUSTER_STATE=existing" in sh(name, "cat /etc/etcd/etcd.env").stdout
         owner = sh(name, "stat -c '%U %a' /var/lib/etcd/data").stdout.strip()
         assert owner == "etcd 700"
 
@@ -296,16 +295,50 @@ def test_drill_c_recovery_refuses_when_it_would_lose_quorum():
     assert not any(m.get("isLearner") for m in members)
 
 
-def test_drill_c_wiped_member_is_back_and_consistent_after_the_recovery_playbook():
+def test_drill_c_a_wiped_member_started_again_does_not_bootstrap_a_second_cluster():
     target = "me-etcd3"  # its data was wiped by the test above
+    cluster = local_status("me-etcd1")
+    assert cluster, "me-etcd1 does not answer"
+    members = sorted(m["ID"] for m in etcdctl_json("me-etcd1", "member list")["members"])
+    # What a reboot does: systemd starts the member on its empty data directory.
+    assert sh(target, "systemctl start --no-block etcd").returncode == 0
+    seen = []
+    for _ in range(8):
+        time.sleep(1)
+        seen.append(local_status(target))
+    print(f"\nwiped {target} started by systemd; its own endpoint said: {seen}")
+    # With ETCD_INITIAL_CLUSTER_STATE=existing, etcd 3.4 either takes its old member ID back
+    # and catches up, or panics ("tocommit(N) is out of range") and systemd retries; either
+    # way it is the existing cluster or nothing.
+    # It never answered as the member of another cluster, or as a leader of its own...
+    assert all(s is None or s["cluster_id"] == cluster["cluster_id"] for s in seen), seen
+    assert all(s is None or s["leader"] != s["member_id"] for s in seen), seen
+    # ...and the cluster neither lost nor gained a member.
+    after = sorted(m["ID"] for m in etcdctl_json("me-etcd1", "member list")["members"])
+    assert after == members, (members, after)
+    assert local_status("me-etcd1")["cluster_id"] == cluster["cluster_id"]
+    # Wiped again for the recovery playbook below.
+    assert sh(target, "systemctl stop etcd && rm -rf /var/lib/etcd/data").returncode == 0
+
+
+def test_drill_c_wiped_member_rejoins_the_cluster_with_the_recovery_playbook():
+    target = "me-etcd3"  # wiped above
     assert sh(target, "test -e /var/lib/etcd/data/member").returncode != 0
+    cluster_id = local_status("me-etcd1")["cluster_id"]
     assert sh("me-etcd1", "etcdctl put drill/c/before-recovery 1").returncode == 0
     out = playbook("recover-etcd-member.yml", "-l", target)
     assert out.returncode == 0, out.stdout[-4000:]
     assert healthy_members("me-etcd1") == ALL
-    members = json.loads(sh("me-etcd1", "etcdctl -w json member list").stdout)["members"]
+    members = etcdctl_json("me-etcd1", "member list")["members"]
     assert sorted(m["name"] for m in members) == ALL
     assert not any(m.get("isLearner") for m in members)
+    # It rejoined the existing cluster (its own endpoint reports the same cluster ID and
+    # follows the others' leader) rather than bootstrapping a new one...
+    own = local_status(target)
+    assert own and own["cluster_id"] == cluster_id, (own, cluster_id)
+    assert own["member_id"] in {m["ID"] for m in members}, (own, members)
+    assert own["leader"] == local_status("me-etcd1")["leader"], own
+    # ...and caught up: a key written before the recovery is in its own store.
     hashes = hashkv("me-etcd1")
     assert len(hashes) == 3 and len(set(hashes.values())) == 1, hashes
     assert "drill/c/before-recovery" in local_keys(target, "drill/c")
