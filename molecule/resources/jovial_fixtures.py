@@ -109,3 +109,10 @@ def outsider(network: str, address: str) -> list[str]:
     image = os.environ.get("JOVIAL_BASE_IMAGE", "localhost/jovial-base:latest")
     return ["podman", "run", "--rm", "-i", "--network", network, "--ip", address, image,
             "python3", "-"]  # fmt: skip
+
+
+def dropped_packets(chain: str) -> int:
+    """Packets counted by the default-deny rule of `nft list chain inet jovial input`."""
+    drops = [line for line in chain.splitlines() if line.strip().endswith("drop")]
+    assert drops, f"no drop rule in the chain:\n{chain}"
+    return int(drops[-1].split("packets ")[1].split()[0])

@@ -33,7 +33,7 @@ from etcd_drills import (
     wait_healthy,
     writer_rows,
 )
-from jovial_fixtures import wait_for
+from jovial_fixtures import dropped_packets, outsider, port_scan, wait_for
 
 ALL = sorted(MEMBERS)
 
@@ -102,40 +102,26 @@ def test_metrics_and_health_answer_on_loopback_only():
 # every member from three places. The expected ports are the declaration read by hand: SSH
 # only from the admin networks (none here) and the control node; etcd's client port from the
 # members and the API servers (none here); its peer port from the members; nothing else.
-SCAN = REPO / "molecule" / "resources" / "portscan.py"
 OUTSIDER_IP = "10.78.2.99"  # on the scenario network, in no group, not the control node
 ALL_ADDRESSES = [MEMBERS[name] for name in ALL]
 
 
-def _scan(argv: list[str]) -> dict[str, list[int]]:
-    out = subprocess.run(
-        argv + ALL_ADDRESSES, stdin=SCAN.open(), capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
 def test_firewall_an_outsider_reaches_no_port_of_any_member():
-    image = os.environ.get("JOVIAL_BASE_IMAGE", "localhost/jovial-base:latest")
-    found = _scan(
-        ["podman", "run", "--rm", "-i", "--network", "jovial-mol-etcd", "--ip", OUTSIDER_IP,
-         image, "python3", "-"]
-    )  # fmt: skip
+    found = port_scan(outsider("jovial-mol-etcd", OUTSIDER_IP), ALL_ADDRESSES)
     assert found == {address: [] for address in ALL_ADDRESSES}
     # Dropped, not refused: the members counted the outsider's probes as drops.
-    table = sh("me-etcd2", "nft list chain inet jovial input").stdout
-    drops = [line for line in table.splitlines() if line.strip().endswith("drop")][-1]
-    assert int(drops.split("packets ")[1].split()[0]) > 60000, drops
+    chain = sh("me-etcd2", "nft list chain inet jovial input").stdout
+    assert dropped_packets(chain) > 60000, chain
 
 
 def test_firewall_a_member_reaches_only_the_etcd_ports_of_its_peers():
-    found = _scan(["podman", "exec", "-i", "me-etcd1", "python3", "-"])
+    found = port_scan(["podman", "exec", "-i", "me-etcd1", "python3", "-"], ALL_ADDRESSES)
     for name in ("me-etcd2", "me-etcd3"):
         assert found[MEMBERS[name]] == [2379, 2380], (name, found)
 
 
 def test_firewall_the_control_node_reaches_ssh_only():
-    found = _scan([sys.executable, "-"])
+    found = port_scan([sys.executable, "-"], ALL_ADDRESSES)
     assert found == {address: [22] for address in ALL_ADDRESSES}
 
 

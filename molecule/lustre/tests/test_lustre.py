@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from jovial_fixtures import outsider, port_scan
+from jovial_fixtures import dropped_packets, outsider, port_scan
 from lustre_drills import (
     ADDRESSES,
     MOUNT_ROOT,
@@ -118,8 +118,7 @@ def test_firewall_no_storage_port_answers_outside_the_pairs():
     assert port_scan([sys.executable, "-"], addresses) == {a: [22] for a in addresses}
     # Dropped, not refused: the outsider's probes were counted by the default-deny rule.
     chain = sh("ms-oss2", "nft list chain inet jovial input").stdout
-    drops = [line for line in chain.splitlines() if line.strip().endswith("drop")][-1]
-    assert int(drops.split("packets ")[1].split()[0]) > 60000, drops
+    assert dropped_packets(chain) > 60000, chain
 
 
 # -- Drills --------------------------------------------------------------------------------
