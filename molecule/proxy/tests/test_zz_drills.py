@@ -43,9 +43,10 @@ def holds(name: str) -> bool:
     for attempt in range(2):
         pid = _PIDS.get(name) if attempt == 0 else None
         if not pid:
-            pid = _PIDS[name] = _pid(name)
-        if pid == "0":
-            return False
+            pid = _pid(name)
+            if pid == "0":  # stopped: asked again next time, so a restarted node is seen
+                return False
+            _PIDS[name] = pid
         out = subprocess.run(
             ["nsenter", "-t", pid, "-n", "ip", "-o", "-4", "addr", "show"],
             capture_output=True,
