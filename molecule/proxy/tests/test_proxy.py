@@ -9,6 +9,8 @@ The drills (test_drill_*.py) then take the VIP holder down.
 from __future__ import annotations
 
 import json
+import shlex
+import time
 
 import pytest
 from jovial_fixtures import run_playbook, wait_for
@@ -162,6 +164,80 @@ def test_kube_apiserver_lb_config_is_valid_and_not_running(node):
         edge = node(name)
         out = edge.run("haproxy -c -f /etc/haproxy/haproxy.cfg")
         assert out.rc == 0, out.stdout + out.stderr
-        cfg = edge.file("/etc/haproxy/haproxy.cfg").content_string
-        assert "uri /readyz" in cfg and "check-ssl verify required" in cfg
         assert not edge.service("haproxy").is_running
+
+
+# Asks HAProxy's admin socket (haproxy.cfg `stats socket`) one command, with the node's python3.
+ADMIN = (
+    "import socket, sys; s = socket.socket(socket.AF_UNIX); "
+    "s.connect('/run/haproxy/admin.sock'); s.sendall(sys.argv[1].encode() + b'\\n'); "
+    "sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())"
+)
+STUB = "jovial-stub-apiserver"
+# HAProxy under a transient unit of its own: Debian's haproxy.service bind-mounts /dev/log
+# into the chroot (BindReadOnlyPaths), which needs mount namespaces these containers lack.
+LB = "jovial-test-haproxy"
+
+
+def lb_servers(edge) -> dict[str, dict[str, str]]:
+    """The kube_apiservers backend's servers as HAProxy sees them (`show stat`): name ->
+    {status, check_status, addr, ...}; empty while the socket does not answer."""
+    out = edge.run(f"python3 -c {shlex.quote(ADMIN)} 'show stat'")
+    if out.rc != 0:
+        return {}
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    return {r["svname"]: r for r in rows if r["pxname"] == "kube_apiservers" and r["type"] == "2"}
+
+
+def brief(row: dict[str, str]) -> str:
+    return ", ".join(
+        f"{k}={row.get(k)}" for k in ("svname", "addr", "status", "check_status", "last_chk")
+    )
+
+
+def test_kube_apiserver_lb_health_check_follows_a_tls_backend(node):
+    """HAProxy's /readyz check over TLS, observed: a stub kube-apiserver (openssl s_server,
+    with mp-edge2's site-CA certificate, which names mp-edge2 as the check's SNI does) at the
+    address and port HAProxy checks turns mp-edge2 UP; stopped, DOWN again. mp-edge1 has
+    nothing on that port and stays DOWN. HAProxy runs on mp-edge1 for this test only, with the
+    rendered haproxy.cfg."""
+    lb, backend = node("mp-edge1"), node("mp-edge2")
+    lb.run_expect([0], f"systemd-run --unit {LB} haproxy -db -f /etc/haproxy/haproxy.cfg")
+    try:
+        servers = wait_for(lambda: lb_servers(lb), timeout=10)
+        addr = servers["mp-edge2"]["addr"]  # 10.78.4.22:6443
+        port = addr.rsplit(":", 1)[1]
+
+        def status(name: str) -> str:
+            return lb_servers(lb)[name]["status"]
+
+        # Servers start UP: the first failed check (nothing listens yet) marks them DOWN.
+        assert wait_for(lambda: status("mp-edge2") == "DOWN", timeout=15), lb_servers(lb)
+        start = time.monotonic()
+        backend.run_expect(
+            [0],
+            f"systemd-run --unit {STUB} openssl s_server -quiet -www -accept {port} "
+            "-cert /etc/nginx/pki/proxy.crt -key /etc/nginx/pki/proxy.key",
+        )
+        up = wait_for(lambda: status("mp-edge2") == "UP", timeout=30)
+        print(f"stub at {addr} up: UP after {time.monotonic() - start:.1f} s")
+        assert up, brief(lb_servers(lb)["mp-edge2"])
+        assert lb_servers(lb)["mp-edge2"]["check_status"] == "L7OK"
+        assert status("mp-edge1") == "DOWN"
+        # The keepalived monitor answers 200 while a kube-apiserver is ready.
+        monitor = "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8405/healthz"
+        assert lb.run(monitor).stdout == "200"
+
+        start = time.monotonic()
+        backend.run_expect([0], f"systemctl stop {STUB}")
+        down = wait_for(lambda: status("mp-edge2") == "DOWN", timeout=30)
+        print(f"stub stopped: DOWN after {time.monotonic() - start:.1f} s")
+        assert down, brief(lb_servers(lb)["mp-edge2"])
+        assert lb.run(monitor).stdout == "503"
+    finally:
+        backend.run(f"systemctl stop {STUB}")
+        backend.run(f"systemctl reset-failed {STUB}")
+        lb.run(f"systemctl stop {LB}")
+        lb.run(f"systemctl reset-failed {LB}")

@@ -1,4 +1,6 @@
-"""Drills: take the VIP holder's service, then the holder itself, down.
+"""Drills: take the VIP holder's service, then the holder itself, down: stopped (podman stop,
+keepalived leaves with priority 0), then killed (SIGKILL: no goodbye, the backup waits out
+the missed adverts) and started again.
 
 Each time the VIP must move to the other proxy node and HTTPS through it must work again from
 a client (the host, on the scenario network); while it happens, both nodes' addresses are
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 from jovial_fixtures import wait_for
+
+INVENTORY = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
 
 VIP = "10.78.4.100"
 EDGES = ("mp-edge1", "mp-edge2")
@@ -43,9 +47,10 @@ def holds(name: str) -> bool:
     for attempt in range(2):
         pid = _PIDS.get(name) if attempt == 0 else None
         if not pid:
-            pid = _PIDS[name] = _pid(name)
-        if pid == "0":
-            return False
+            pid = _pid(name)
+            if pid == "0":  # stopped: asked again next time, so a restarted node is seen
+                return False
+            _PIDS[name] = pid
         out = subprocess.run(
             ["nsenter", "-t", pid, "-n", "ip", "-o", "-4", "addr", "show"],
             capture_output=True,
@@ -172,5 +177,73 @@ def test_drill_holder_node_stopped_moves_the_vip(node):
     assert wait_for(lambda: node(holder).service("keepalived").is_running, timeout=30)
     assert node(holder).service("nginx").is_running
     time.sleep(4)
+    assert holders() == [other]
+    assert https_ok()
+
+
+def _reachable_over_ssh(name: str) -> bool:
+    """Ansible reaches the node over SSH as converge does (a ping module round trip)."""
+    out = subprocess.run(
+        ["ansible", "-i", str(INVENTORY), name, "-m", "ansible.builtin.ping"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return out.returncode == 0
+
+
+def _booted(name: str) -> str:
+    """systemd's state once it has finished booting the node ('running', 'degraded'), or ''
+    while podman exec cannot reach it yet."""
+    out = subprocess.run(
+        ["podman", "exec", name, "systemctl", "is-system-running", "--wait"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip() if out.stdout.strip() in ("running", "degraded") else ""
+
+
+def test_drill_holder_node_killed_moves_the_vip(node):
+    """The crash case: the holder's container gets SIGKILL. The partner takes the VIP once the
+    adverts stop and serves HTTPS; the killed node is started again (systemd boot, reachable
+    over SSH at once: fixed MAC) and rejoins as a backup. The VIP is sampled on both nodes from
+    the kill until a few seconds after the node is back."""
+    holder = _one_holder()
+    other = next(e for e in EDGES if e != holder)
+    with VipWatch() as watch:
+        start = time.monotonic()
+        kill = ["podman", "kill", "--signal", "KILL", holder]
+        subprocess.run(kill, check=True, capture_output=True)
+        try:
+            back = wait_https(timeout=60)
+            elapsed = time.monotonic() - start
+            moved = wait_for(lambda: holds(other), timeout=30, interval=0.2)
+            time.sleep(1)
+        finally:
+            subprocess.run(["podman", "start", holder], check=True, capture_output=True)
+            restarted = time.monotonic()
+            boot = wait_for(lambda: _booted(holder), timeout=120, interval=1)
+        ssh = wait_for(lambda: _reachable_over_ssh(holder), timeout=60, interval=2)
+        rejoined = wait_for(lambda: node(holder).service("keepalived").is_running, timeout=30)
+        back_after = time.monotonic() - restarted
+        time.sleep(4)  # sample while the restarted keepalived settles as a backup
+    print(
+        f"{holder} killed: VIP on {other}, HTTPS again after {elapsed:.2f} s; "
+        f"{holder} started again ({boot or 'not booted'}): SSH and keepalived after "
+        f"{back_after:.1f} s"
+    )
+    assert back is not None, "HTTPS through the VIP did not come back"
+    assert moved, f"VIP did not move to {other}: holders now {holders()}"
+    assert watch.overlaps() == [], f"VIP seen on both nodes at {watch.overlaps()}"
+    assert len(watch.samples) > 100
+    # The watch really sampled the restarted node (its namespace, not a stopped container).
+    after = [s for s in watch.samples if s[0] > restarted and s[1] == holder]
+    assert len(after) > 20, len(after)
+    assert boot == "running", f"{holder} after podman start: systemd {boot or 'not booted'}"
+    assert ssh, f"{holder} not reachable over SSH after podman start"
+    assert rejoined, f"keepalived not running on {holder} after podman start"
+    assert node(holder).service("nginx").is_running
     assert holders() == [other]
     assert https_ok()
