@@ -19,7 +19,9 @@ is first seen minus the time in the entry's entryCSN (stamped by the writing sla
 applied the change; containers share the host's clock), so neither the `podman exec` before
 the write nor the one after it is counted. Bind: a new LDAPS connection + simple bind as a
 directory user, and a re-bind on an open connection. Search: the reader looks a user up by
-uid (indexed), as SSSD and JupyterHub do. Figures are reported, never asserted.
+uid (indexed), as SSSD and JupyterHub do. Figures are reported, never asserted. The
+scenario's host firewall admits LDAP only from its nodes: the bench admits this host to the
+providers' LDAPS port first (a labelled rule, see admit_this_host).
 """
 
 from __future__ import annotations
@@ -110,6 +112,36 @@ def written(proc: subprocess.Popen, node: str) -> None:
         raise SystemExit(f"the write on {node} failed ({proc.returncode}): {err.strip()}")
 
 
+def admit_this_host(node: str, address: str) -> None:
+    """Let this host reach node's LDAPS port through the node's host firewall.
+
+    The scenario's firewall (roles/firewall) admits LDAP only from the inventory's nodes, and
+    this process is not one. The rule, labelled, goes first in the node's input chain; the
+    role's next run (it replaces the whole table) removes it.
+    """
+    route = subprocess.run(
+        ["ip", "-o", "route", "get", address], capture_output=True, text=True, check=True
+    ).stdout.split()
+    source = route[route.index("src") + 1]
+    comment = "bench_ldap client"
+    chain = subprocess.run(
+        ["podman", "exec", node, "nft", "list", "chain", "inet", "jovial", "input"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if chain.returncode != 0 or comment in chain.stdout:
+        return  # no firewall on the node, or already admitted
+    # nft joins its arguments and parses them: the comment keeps its quotes.
+    rule = ["ip", "saddr", source, "tcp", "dport", "636", "accept", "comment", f'"{comment}"']
+    subprocess.run(
+        ["podman", "exec", node, "nft", "insert", "rule", "inet", "jovial", "input", *rule],
+        check=True,
+        capture_output=True,
+    )
+    print(f"{node}: admitted {source} to LDAPS through its firewall ({comment})", flush=True)
+
+
 def replication(rounds: int, readers: dict[str, ldap3.Connection]) -> dict:
     """Delays both ways; the description the inventory set is written back at the end."""
     original = read_description(readers["ml-ldap1"])[0]
@@ -185,6 +217,8 @@ def main() -> int:
             text=True,
             check=False,
         ).stdout.strip()
+        for name, address in PROVIDERS.items():
+            admit_this_host(name, address)
         readers = {n: connect(a, READER, reader_pw, ca_file) for n, a in PROVIDERS.items()}
         repl = replication(args.replication_rounds, readers)
         per_provider = {
