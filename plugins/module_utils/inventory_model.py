@@ -129,6 +129,9 @@ SITE_VARIABLES: tuple[str, ...] = (
     "lustre_fsname",
     "lustre_server_backend",
     "lnet_networks",
+    # where clients mount the filesystem and where homes live (check_home_root)
+    "lustre_client_mount_root",
+    "ldap_client_home_root",
     # lab_ext4 is for the lab (recognised by LAB_MARKER) or an inventory that allows it
     LAB_MARKER,
     "jovial_allow_lab_ext4",
@@ -158,6 +161,8 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
     "common": SSH_SETTINGS,
     "firewall": FIREWALL_SETTINGS,
     "site_ca": SITE_CA_SETTINGS,
+    "lustre_client": ("lustre_client_mount_root",),
+    "ldap_client": ("ldap_client_home_root",),
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -998,7 +1003,9 @@ def check_lustre_targets(model: InventoryModel) -> list[str]:
 # Storage layer: failover pairs, Lustre backend and devices, LNet and NIDs, fencing, InfiniBand
 # (docs/inventory.md, "Lustre", "InfiniBand and LNet", "Fencing")
 
-LUSTRE_BACKENDS: tuple[str, ...] = ("lustre", "lab_ext4")
+LUSTRE_BACKENDS: tuple[str, ...] = ("lustre", "lab_ext4", "moosefs")
+# Backends whose servers serve clients (lab_ext4 serves targets only).
+CLIENT_BACKENDS: tuple[str, ...] = ("lustre", "moosefs")
 FENCE_AGENTS: tuple[str, ...] = ("fence_ipmilan", "fence_redfish", "fence_jovial_podman")
 LUSTRE_SECRETS: tuple[str, ...] = ("vault_ha_cluster_authkey",)
 _LNET_NET = re.compile(r"^(?P<type>o2ib|tcp)(?P<num>\d*)$")
@@ -1145,6 +1152,80 @@ def check_lustre_backend(model: InventoryModel) -> list[str]:
             "its own device (formatting one would destroy the other)"
         )
     return problems
+
+
+def check_moosefs(model: InventoryModel) -> list[str]:
+    """Backend moosefs: exactly one MDT, and every MDT and OST has its own failover address
+    (`address`), inside a jovial network, used by no host and no VIP."""
+    if not _storage_configured(model) or model.site.get("lustre_server_backend") != "moosefs":
+        return []
+    problems = []
+    targets = _valid_targets(model)
+    mdts = [label for label, target in targets if target.get("kind") == "mdt"]
+    if len(mdts) != 1:
+        problems.append(
+            f"lustre_server_backend moosefs needs exactly one mdt target ({len(mdts)} given: "
+            f"{join_and(mdts) or 'none'}); MooseFS has one metadata server, run by the MDS pair"
+        )
+    networks = valid_networks(model)
+    taken: list[tuple[Any, str]] = []
+    for host in managed_hosts(model):
+        address = _parse_address(model.hosts.get(host, {}).get("jovial_address"))
+        if address is not None:
+            taken.append((address, f"host {host}"))
+    for vip in model.site.get("jovial_vips") or []:
+        if isinstance(vip, Mapping) and _parse_address(vip.get("address")) is not None:
+            taken.append((_parse_address(vip.get("address")), f"VIP {vip.get('name')}"))
+    for label, target in targets:
+        if target.get("kind") not in ("mdt", "ost"):
+            continue
+        value = target.get("address")
+        address = _parse_address(value)
+        if address is None:
+            problems.append(
+                f"{label}: address {show(value)} is not an IP address; with "
+                "lustre_server_backend moosefs each mdt and ost target needs `address`, a free "
+                "address on the pair's network that moves with the target (e.g. address: "
+                "10.77.0.45)"
+            )
+            continue
+        if networks and not any(address in net for net in networks.values()):
+            problems.append(
+                f"{label}: address {show(value)} is not inside any network in jovial_networks "
+                f"({_networks_text(networks)}); use a free address of the pair's network"
+            )
+        taken.append((address, label))
+    for address, owners in _duplicates(taken).items():
+        if any(owner.startswith("lustre_targets") for owner in owners):
+            problems.append(
+                f"{join_and(owners)} share the address {address}; each target's failover "
+                "address must be its own (a free address, not a host's or a VIP's)"
+            )
+    return problems
+
+
+def check_home_root(model: InventoryModel) -> list[str]:
+    """Where the storage layer serves clients, homes are on the shared filesystem:
+    ldap_client_home_root inside <lustre_client_mount_root>/<lustre_fsname>."""
+    if not _storage_configured(model) or not _group(model, "lustre_client"):
+        return []
+    names = ("lustre_server_backend", "lustre_fsname", "lustre_client_mount_root", "ldap_client_home_root")
+    if any(name in model.unresolved for name in names):
+        return []
+    backend = model.site.get("lustre_server_backend", "lustre")
+    fsname = model.site.get("lustre_fsname")
+    root = model.site.get("lustre_client_mount_root")
+    home = model.site.get("ldap_client_home_root")
+    if backend not in CLIENT_BACKENDS or not all(isinstance(v, str) for v in (fsname, root, home)):
+        return []
+    mount = f"{root.rstrip('/')}/{fsname}"
+    if home.rstrip("/").startswith(mount + "/"):
+        return []
+    return [
+        f"ldap_home_root {show(home)} is not on the shared filesystem, which every "
+        f"lustre_client mounts at {mount} (lustre_mount_root/lustre_fsname): homes there would "
+        f"sit on each node's own disk and be lost with it; set ldap_home_root: {mount}/home"
+    ]
 
 
 def _lnet_names(model: InventoryModel, problems: list[str]) -> dict[str, str] | None:
@@ -2671,6 +2752,8 @@ CHECKERS: tuple[Checker, ...] = (
     check_lustre_targets,
     check_lustre_pairs,
     check_lustre_backend,
+    check_moosefs,
+    check_home_root,
     check_lnet,
     check_fencing,
     check_infiniband,

@@ -1,4 +1,5 @@
-"""Pure helpers of the lustre_quota module: parse ``lfs quota -g <group> <mount>`` output, turn
+"""Pure helpers of the lustre_quota module: parse ``lfs quota -g <group> <mount>`` output (and,
+for the MooseFS backend, ``mfsgetquota -n <directory>``), turn
 the inventory's limits (``10T``, ``500G``, ``10000000``) into the units ``lfs`` reports, compare,
 and build the ``lfs setquota`` argv (no Ansible, no I/O).
 
@@ -208,3 +209,91 @@ def usage_report(group: str, quota: dict[str, Any]) -> str:
         flags.append("some servers did not answer: figures inaccurate")
     tail = f" [{'; '.join(flags)}]" if flags else ""
     return f"group {group}: space {blocks}; files {inodes}{tail}"
+
+
+# -- MooseFS (backend moosefs) ----------------------------------------------------------------
+#
+# MooseFS quotas are per directory, not per group: a group's limits sit on its directory
+# (<mount>/groups/<group>). ``mfsgetquota -n <dir>`` prints (mfstools.c, captured from
+# MooseFS 3.0.117 in tests/unit/fixtures/lustre_quota/README.md):
+#
+#   <dir>: (current values | soft quota | hard quota) ; soft quota grace period: default
+#    inodes   |                    3 |                    - |                 1000 |
+#    length   |               300000 |                    - |                    - |
+#    size     |               417792 |                    - |            200000000 |
+#    realsize |               835584 |                    - |                    - |
+#
+# "-" is no limit. Block limits map to ``size`` (the chunks' size, before copies: what Lustre
+# counts), in bytes there and kbytes here. mfssetquota reads suffixes as SI (200M is 2e8
+# bytes), so it is always given exact bytes.
+_MFS_ROW = re.compile(r"^\s*(inodes|length|size|realsize)\s*\|(.*)$")
+MFS_FLAGS = {
+    "inode_softlimit": "-i",
+    "inode_hardlimit": "-I",
+    "block_softlimit": "-s",
+    "block_hardlimit": "-S",
+}
+
+
+def _mfs_value(field: str, text: str) -> int:
+    field = field.strip()
+    if field == "-":
+        return 0
+    if not field.isdigit():
+        raise QuotaParseError(f"unexpected value {field!r} in mfsgetquota output: {text!r}")
+    return int(field)
+
+
+def parse_mfsgetquota(text: str) -> dict[str, Any]:
+    """``mfsgetquota -n <dir>`` -> the same keys as parse_lfs_quota (kbytes, inodes)."""
+    rows: dict[str, list[int]] = {}
+    for line in text.splitlines():
+        match = _MFS_ROW.match(line)
+        if match:
+            fields = match.group(2).split("|")
+            if len(fields) < 3:
+                raise QuotaParseError(f"short row {line!r} in mfsgetquota output: {text!r}")
+            rows[match.group(1)] = [_mfs_value(f, text) for f in fields[:3]]
+    if "inodes" not in rows or "size" not in rows:
+        raise QuotaParseError(f"no inodes/size rows in mfsgetquota output: {text!r}")
+    inodes, size = rows["inodes"], rows["size"]
+    return {
+        "mount": text.split(":", 1)[0].strip(),
+        "block_used": size[0] // 1024,
+        "block_softlimit": size[1] // 1024,
+        "block_hardlimit": size[2] // 1024,
+        "block_grace": "-",
+        "block_over": bool(size[2] and size[0] > size[2]),
+        "inode_used": inodes[0],
+        "inode_softlimit": inodes[1],
+        "inode_hardlimit": inodes[2],
+        "inode_grace": "-",
+        "inode_over": bool(inodes[2] and inodes[0] > inodes[2]),
+        "inaccurate": False,
+        "notes": [],
+    }
+
+
+def mfs_quota_argvs(
+    tools: dict[str, str], directory: str, current: dict[str, Any], limits: dict[str, int]
+) -> list[list[str]]:
+    """The commands that make the directory's limits equal to limits: one mfssetquota with
+    every limit that must be set (exact bytes for block limits) and one mfsdelquota with every
+    limit that must go (0 is "none" here; 0 on MooseFS would be a real limit of nothing)."""
+    changes = limits_differ(current, limits)
+    set_args: list[str] = []
+    del_args: list[str] = []
+    for key, flag in MFS_FLAGS.items():
+        if key not in changes:
+            continue
+        value = limits[key]
+        if value == 0:
+            del_args.append(flag)
+        else:
+            set_args += [flag, str(value * 1024 if key.startswith("block") else value)]
+    argvs = []
+    if set_args:
+        argvs.append([tools["mfssetquota"], *set_args, directory])
+    if del_args:
+        argvs.append([tools["mfsdelquota"], *del_args, directory])
+    return argvs

@@ -15,6 +15,12 @@ description:
     removes it. Lustre applies group quotas filesystem-wide, so one client is enough (run it with
     C(run_once)).
   - Runs on a Lustre client where I(path) is mounted, as root.
+  - With I(backend=moosefs) (the lab's MooseFS stand-in) quotas are per directory: the group's
+    limits sit on its directory C(<path>/groups/<group>), created when missing (owner root,
+    the group, mode 2770, so members share it), read with C(mfsgetquota -n) and changed with
+    C(mfssetquota)/C(mfsdelquota) only when a limit differs. The client must be one whose
+    root is not squashed (the export's C(admin,maproot=0)). Unlike Lustre's, the limit counts
+    everything under the directory, whoever owns it, and nothing of the group's elsewhere.
 version_added: "0.1.0"
 author: Jovial
 options:
@@ -40,6 +46,11 @@ options:
   inode_hardlimit:
     description: Hard inode limit, a plain number.
     type: str
+  backend:
+    description: C(lustre) (C(lfs), group quotas) or C(moosefs) (directory quotas, see above).
+    type: str
+    choices: [lustre, moosefs]
+    default: lustre
   state:
     description:
       - C(present) sets the limits; C(query) only reports usage and limits (never changes
@@ -74,6 +85,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+directory:
+  description: The group's directory that carries the limits (backend moosefs).
+  type: str
+  returned: with backend moosefs
 quota:
   description: Usage and limits after the run (block values in kbytes), as C(lfs quota) reports
     them, with C(block_over)/C(inode_over) when a limit is exceeded and C(inaccurate) when some
@@ -89,11 +104,15 @@ report:
   type: str
   returned: always
 cmd:
-  description: The lfs setquota argv that ran (or would run in check mode).
+  description: >-
+    The lfs setquota argv that ran (or would run in check mode); with backend moosefs, the
+    list of mfssetquota/mfsdelquota argvs.
   type: list
-  elements: str
   returned: when a limit changed
 """
+
+import grp
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lustre_quota import (
@@ -101,7 +120,9 @@ from ansible.module_utils.lustre_quota import (
     QuotaParseError,
     desired_limits,
     limits_differ,
+    mfs_quota_argvs,
     parse_lfs_quota,
+    parse_mfsgetquota,
     setquota_argv,
     usage_report,
 )
@@ -126,6 +147,89 @@ def read_quota(module: AnsibleModule, lfs: str, group: str, path: str) -> dict:
     raise AssertionError("unreachable")
 
 
+def read_mfs_quota(module: AnsibleModule, tool: str, directory: str) -> dict:
+    argv = [tool, "-n", directory]
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        module.fail_json(
+            msg=f"mfsgetquota {directory} failed (is the MooseFS filesystem mounted here?)",
+            rc=rc,
+            stdout=out,
+            stderr=err,
+            cmd=argv,
+        )
+    try:
+        return parse_mfsgetquota(out)
+    except QuotaParseError as exc:
+        module.fail_json(msg=str(exc), cmd=argv)
+    raise AssertionError("unreachable")
+
+
+def group_directory(module: AnsibleModule, path: str, group: str) -> tuple[str, bool]:
+    """<path>/groups/<group>, owned by root and the group, mode 2770; (directory, changed)."""
+    try:
+        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    except KeyError:
+        module.fail_json(msg=f"lustre_quota: group {group} is not known on this client (SSSD?)")
+    directory = os.path.join(path, "groups", group)
+    changed = False
+    for each in (os.path.join(path, "groups"), directory):
+        if not os.path.isdir(each):
+            changed = True
+            if not module.check_mode:
+                os.mkdir(each, 0o755)
+    if module.check_mode and changed:
+        return directory, changed
+    st = os.stat(directory)
+    if (st.st_uid, st.st_gid, st.st_mode & 0o7777) != (0, gid, 0o2770):
+        changed = True
+        if not module.check_mode:
+            os.chown(directory, 0, gid)
+            os.chmod(directory, 0o2770)
+            st = os.stat(directory)
+            if (st.st_uid, st.st_gid) != (0, gid):
+                module.fail_json(
+                    msg=f"lustre_quota: {directory} is owned by {st.st_uid}:{st.st_gid} after "
+                    f"chown root:{group}: root is squashed on this client; run it on a host of "
+                    "lustre_server_moosefs_root_clients"
+                )
+    return directory, changed
+
+
+def moosefs(module: AnsibleModule, group: str, path: str, limits: dict | None) -> None:
+    tools = {
+        t: module.get_bin_path(t, required=True)
+        for t in ("mfsgetquota", "mfssetquota", "mfsdelquota")
+    }
+    directory, changed = group_directory(module, path, group)
+    if module.check_mode and changed:
+        module.exit_json(changed=True, directory=directory, quota={}, report=f"{group}: new")
+    current = read_mfs_quota(module, tools["mfsgetquota"], directory)
+    result: dict = {"changed": changed, "quota": current, "directory": directory}
+    if limits is not None:
+        result["limits"] = limits
+        argvs = mfs_quota_argvs(tools, directory, current, limits)
+        if argvs:
+            result.update(changed=True, cmd=argvs)
+            if not module.check_mode:
+                for argv in argvs:
+                    rc, out, err = module.run_command(argv)
+                    if rc != 0:
+                        module.fail_json(
+                            msg=f"{argv[0]} failed", rc=rc, stdout=out, stderr=err, cmd=argv
+                        )
+                result["quota"] = read_mfs_quota(module, tools["mfsgetquota"], directory)
+                still = limits_differ(result["quota"], limits)
+                if still:
+                    module.fail_json(
+                        msg=f"mfssetquota {directory} ran but mfsgetquota still reports "
+                        + ", ".join(f"{k} {c} (asked {d})" for k, (c, d) in still.items()),
+                        cmd=argvs,
+                        quota=result["quota"],
+                    )
+    module.exit_json(report=usage_report(group, result["quota"]), **result)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -135,6 +239,7 @@ def main() -> None:
             "block_hardlimit": {"type": "str"},
             "inode_softlimit": {"type": "str"},
             "inode_hardlimit": {"type": "str"},
+            "backend": {"type": "str", "choices": ["lustre", "moosefs"], "default": "lustre"},
             "state": {"type": "str", "choices": ["present", "query"], "default": "present"},
         },
         supports_check_mode=True,
@@ -148,6 +253,8 @@ def main() -> None:
             limits = desired_limits({key: params[key] for key in LIMIT_KEYS})
         except ValueError as exc:
             module.fail_json(msg=f"lustre_quota group {group}: {exc}")
+    if params["backend"] == "moosefs":
+        moosefs(module, group, path, limits)
     lfs = module.get_bin_path("lfs", required=True)
     current = read_quota(module, lfs, group, path)
     result: dict = {"changed": False, "quota": current}

@@ -6,6 +6,7 @@ would (crm_mon, findmnt, mount), or through the project's playbooks.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
@@ -17,7 +18,13 @@ FSNAME = "jovial"
 PAIRS = {"mds": ("ms-mds1", "ms-mds2"), "oss": ("ms-oss1", "ms-oss2")}
 NODES = [n for pair in PAIRS.values() for n in pair]
 ADDRESSES = {"ms-mds1": "10.78.6.11", "ms-mds2": "10.78.6.12", "ms-oss1": "10.78.6.21",
-             "ms-oss2": "10.78.6.22"}  # fmt: skip
+             "ms-oss2": "10.78.6.22", "ms-cl1": "10.78.6.31", "ms-cl2": "10.78.6.32"}  # fmt: skip
+# The clients (lustre_client) and where they mount the filesystem (backend moosefs).
+CLIENTS = ["ms-cl1", "ms-cl2"]
+CLIENT_MOUNT = "/lustre/jovial"
+# Each MooseFS service's failover address (the target's `address`) -> the target it moves with.
+SERVICE_ADDRESSES = {"10.78.6.40": "jovial-mdt0", "10.78.6.50": "jovial-ost0",
+                     "10.78.6.51": "jovial-ost1"}  # fmt: skip
 # target resource -> (primary, failover), as molecule.yml's lustre_targets say.
 TARGETS = {
     "jovial-mgt0": ("ms-mds1", "ms-mds2"),
@@ -207,3 +214,91 @@ def wait_member(node: str, asker: str, timeout: float = 240) -> bool:
             return True
         time.sleep(1)
     return False
+
+
+WRITER = r"""
+import os, sys, time
+directory, log, stop = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(directory, exist_ok=True)
+with open(log, "a", buffering=1) as acks:
+    i = 0
+    while not os.path.exists(stop):
+        body = (f"{i}\n" * 4096).encode()
+        path = os.path.join(directory, f"{i:06d}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        os.write(fd, body)
+        os.fsync(fd)
+        os.close(fd)
+        # Acknowledged: on the client's own disk, after the fsync returned.
+        acks.write(f"{i} {time.time():.3f}\n")
+        os.fsync(acks.fileno())
+        i += 1
+        time.sleep(0.05)
+"""
+
+
+CHECKER = r"""
+import sys
+bad = []
+for i in map(int, sys.argv[2:]):
+    try:
+        ok = open(f"{sys.argv[1]}/{i:06d}", "rb").read() == (f"{i}\n" * 4096).encode()
+    except OSError:
+        ok = False
+    if not ok:
+        bad.append(i)
+print(" ".join(map(str, bad)))
+"""
+
+
+class Writer:
+    """A numbered stream of fsync'd files written by a user on a client, in the background,
+    each acknowledged in a log on the client's own disk once its fsync returned."""
+
+    def __init__(self, client: str, user: str, directory: str) -> None:
+        self.client, self.user, self.directory = client, user, directory
+        self.log = f"/var/tmp/writer-{os.getpid()}-{int(time.time())}.log"
+        self.stop_file = self.log + ".stop"
+
+    def start(self) -> None:
+        sh(self.client, f"cat > /var/tmp/jovial-writer.py <<'EOF'\n{WRITER}\nEOF")
+        sh(self.client, f"touch {self.log} && chown {self.user} {self.log}")
+        subprocess.run(
+            ["podman", "exec", "-d", "--user", self.user, self.client, "python3",
+             "/var/tmp/jovial-writer.py", self.directory, self.log, self.stop_file],
+            check=True, capture_output=True,
+        )  # fmt: skip
+
+    def acked(self) -> list[tuple[int, float]]:
+        out = sh(self.client, f"cat {self.log}").stdout
+        return [(int(a), float(b)) for a, b in (line.split() for line in out.splitlines() if line)]
+
+    def wait_progress(self, count: int, timeout: float = 180) -> bool:
+        """Wait until count more files are acknowledged than now."""
+        base = len(self.acked())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.acked()) >= base + count:
+                return True
+            time.sleep(0.5)
+        return False
+
+    def stop(self) -> list[tuple[int, float]]:
+        sh(self.client, f"touch {self.stop_file}")
+        time.sleep(1.5)
+        return self.acked()
+
+    def missing(self, acked: list[tuple[int, float]], reader: str) -> list[int]:
+        """Acknowledged files that are absent or wrong, as reader (another client) sees them."""
+        sh(reader, f"cat > /var/tmp/jovial-check.py <<'EOF'\n{CHECKER}\nEOF")
+        numbers = " ".join(str(i) for i, _ in acked)
+        check = f"python3 /var/tmp/jovial-check.py {self.directory} {numbers}"
+        out = sh(reader, check, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return [int(x) for x in out.stdout.split()]
+
+
+def longest_gap(acked: list[tuple[int, float]]) -> float:
+    """The longest time between two acknowledged writes (the time without service)."""
+    times = [t for _, t in acked]
+    return round(max((b - a for a, b in itertools.pairwise(times)), default=0.0), 1)
