@@ -33,6 +33,19 @@ TARGETS = {
     "jovial-ost1": ("ms-oss2", "ms-oss1"),
 }
 MOUNT_ROOT = "/lustre/targets"
+# The MooseFS daemon each target carries (backend moosefs); with its failover address
+# (<target>-address) it follows the target.
+SERVICES = {
+    "jovial-mdt0": "mfsmaster",
+    "jovial-ost0": "mfschunkserver",
+    "jovial-ost1": "mfschunkserver",
+}
+
+
+def resources(target: str) -> list[str]:
+    """The target's Pacemaker resources: the target, and its address and daemon if any."""
+    service = SERVICES.get(target)
+    return [target] + ([f"{target}-address", f"{target}-{service}"] if service else [])
 
 
 def sh(node: str, script: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -179,7 +192,8 @@ def failover_move(host: str, action: str = "standby") -> tuple[float, subprocess
 
 
 def kill_and_wait(victim: str, timeout: float = 240) -> dict:
-    """Kill victim's container (a crash), wait until its partner runs every target of the pair.
+    """Kill victim's container (a crash), wait until its partner runs every target of the pair
+    (and the targets' MooseFS addresses and daemons).
 
     Returns {victim, partner, targets, failover_s (kill -> all Started on partner, as
     pacemaker on the partner reports), fenced_back_s (kill -> victim's container running again
@@ -189,7 +203,7 @@ def kill_and_wait(victim: str, timeout: float = 240) -> dict:
     targets = sorted(t for t, (p, f) in TARGETS.items() if victim in (p, f))
     start = time.monotonic()
     subprocess.run(["podman", "kill", "--signal", "KILL", victim], check=True, capture_output=True)
-    took = wait_started(partner, targets, partner, timeout)
+    took = wait_started(partner, [r for t in targets for r in resources(t)], partner, timeout)
     failover = round(time.monotonic() - start, 1) if took is not None else None
     back = None
     while time.monotonic() - start < timeout:
@@ -293,7 +307,7 @@ class Writer:
         sh(reader, f"cat > /var/tmp/jovial-check.py <<'EOF'\n{CHECKER}\nEOF")
         numbers = " ".join(str(i) for i, _ in acked)
         check = f"python3 /var/tmp/jovial-check.py {self.directory} {numbers}"
-        out = sh(reader, check, timeout=300)
+        out = sh(reader, f"su -s /bin/sh {self.user} -c '{check}'", timeout=300)
         assert out.returncode == 0, out.stderr
         return [int(x) for x in out.stdout.split()]
 

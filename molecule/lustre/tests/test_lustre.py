@@ -7,26 +7,36 @@ leaves every target on its preferred node for the next one.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 
 from jovial_fixtures import dropped_packets, outsider, port_scan
 from lustre_drills import (
     ADDRESSES,
+    CLIENT_MOUNT,
+    CLIENTS,
     MOUNT_ROOT,
     NODES,
     PAIRS,
+    SERVICE_ADDRESSES,
+    SERVICES,
     TARGETS,
+    Writer,
     cluster,
     failover_move,
     kill_and_wait,
+    longest_gap,
     module,
     mounted_on,
     online_nodes,
+    running,
     sh,
     started_on,
     wait_member,
 )
+
+HOME = f"{CLIENT_MOUNT}/home/ada"
 
 # -- The converged pairs -------------------------------------------------------------------
 
@@ -103,22 +113,120 @@ def test_a_device_holding_a_target_is_never_formatted_again():
 
 
 def test_firewall_no_storage_port_answers_outside_the_pairs():
-    """The host firewall is on (roles/firewall): a TCP scan of every node from an outsider, a
-    storage peer and the control node. Corosync (udp 5405, between the pair's members) is not
-    scanned: the pairs' membership above and the drills below run through it."""
-    addresses = [ADDRESSES[n] for n in NODES]
-    assert port_scan(outsider("jovial-mol-lustre", "10.78.6.99"), addresses) == {
-        a: [] for a in addresses
+    """The host firewall is on (roles/firewall): a TCP scan of every node and every MooseFS
+    failover address from an outsider, a client, a storage peer and the control node.
+    Corosync (udp 5405, between the pair's members) is not scanned: the pairs' membership
+    above and the drills below run through it."""
+    nodes = [ADDRESSES[n] for n in NODES + CLIENTS]
+    services = list(SERVICE_ADDRESSES)
+    everything = nodes + services
+    assert port_scan(outsider("jovial-mol-lustre", "10.78.6.99"), everything) == {
+        a: [] for a in everything
     }
-    # LNet's 988 is admitted between storage nodes, but nothing listens there with the
-    # lab_ext4 backend (no LNet): refused, not open.
-    others = [a for n, a in ADDRESSES.items() if n != "ms-mds1"]
+    # A client reaches the master's client port and the chunkservers, nothing else: not the
+    # chunkservers' registration port 9420, not SSH, not LNet.
+    mdt, ost0, ost1 = services
+    elsewhere = [a for a in everything if a != ADDRESSES["ms-cl2"]]
+    from_client = port_scan(["podman", "exec", "-i", "ms-cl2", "python3", "-"], elsewhere)
+    assert from_client == {
+        **{a: [] for a in nodes if a != ADDRESSES["ms-cl2"]},
+        mdt: [9421],
+        ost0: [9422],
+        ost1: [9422],
+    }
+    # A chunkserver's node reaches the master's registration port and the other chunkserver.
+    from_oss = port_scan(["podman", "exec", "-i", "ms-oss1", "python3", "-"], services)
+    assert from_oss == {mdt: [9420], ost0: [9422], ost1: [9422]}
+    # LNet's 988 is admitted between storage nodes, but nothing listens there without the
+    # lustre backend (no LNet): refused, not open.
+    others = [a for n, a in ADDRESSES.items() if n not in ("ms-mds1", *CLIENTS)]
     from_peer = port_scan(["podman", "exec", "-i", "ms-mds1", "python3", "-"], others)
     assert from_peer == {a: [] for a in others}
-    assert port_scan([sys.executable, "-"], addresses) == {a: [22] for a in addresses}
+    assert port_scan([sys.executable, "-"], everything) == {
+        **{a: [22] for a in nodes},
+        **{a: [] for a in services},
+    }
     # Dropped, not refused: the outsider's probes were counted by the default-deny rule.
     chain = sh("ms-oss2", "nft list chain inet jovial input").stdout
     assert dropped_packets(chain) > 60000, chain
+
+
+# -- The shared filesystem, as users and their nodes see it ----------------------------------
+
+
+def test_each_moosefs_daemon_runs_with_its_target_on_the_targets_address():
+    for target, service in SERVICES.items():
+        primary = TARGETS[target][0]
+        where = started_on(primary)
+        assert where.get(f"{target}-address") == [primary], where
+        assert where.get(f"{target}-{service}") == [primary], where
+        # The daemon's state is on the shared target, never on the node's own disk.
+        unit = sh(primary, f"systemctl show -p ActiveState jovial-{service}@{target}").stdout
+        assert "ActiveState=active" in unit, unit
+    partner = TARGETS["jovial-mdt0"][1]
+    assert (
+        "ActiveState=inactive"
+        in sh(partner, "systemctl show -p ActiveState jovial-mfsmaster@jovial-mdt0").stdout
+    )
+    state = sh("ms-mds1", f"ls {MOUNT_ROOT}/jovial-mdt0/mfs").stdout.split()
+    assert "metadata.mfs.back" in state and "changelog.0.mfs" in state, state
+    assert sh("ms-mds1", "ls /var/lib/mfs").stdout.split() == ["metadata.mfs.empty"]
+
+
+def test_every_client_mounts_the_filesystem_from_the_metadata_failover_address():
+    for client in CLIENTS:
+        health = sh(client, "/usr/local/sbin/jovial-lustre-health --json")
+        assert health.returncode == 0, health.stdout + health.stderr
+        assert json.loads(health.stdout)["healthy"] is True
+        source = sh(client, f"findmnt -n -o SOURCE {CLIENT_MOUNT}").stdout.strip()
+        assert source == "mfs#10.78.6.40:9421", source
+        enabled = sh(client, "systemctl is-enabled lustre-jovial.mount").stdout.strip()
+        assert enabled == "enabled"
+
+
+def test_a_users_file_written_on_one_client_is_read_on_the_other_with_the_same_owner():
+    # The home, as the hub creates it (root is root on ms-cl1, a hub node).
+    made = sh("ms-cl1", f"install -d -o ada -g astro -m 0700 {HOME}")
+    assert made.returncode == 0, made.stderr
+    wrote = sh(
+        "ms-cl1",
+        f"su -s /bin/sh ada -c 'head -c 3M /dev/urandom > {HOME}/cube.fits && "
+        f"sha256sum {HOME}/cube.fits'",
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    read = sh("ms-cl2", f"su -s /bin/sh ada -c 'sha256sum {HOME}/cube.fits'")
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split()[0] == wrote.stdout.split()[0]
+    owner = sh("ms-cl2", f"su -s /bin/sh ada -c 'stat -c \"%u:%g %a\" {HOME}/cube.fits {HOME}'")
+    owner = owner.stdout.split("\n")
+    assert owner[0].startswith("20001:20100"), owner
+    assert owner[1] == "20001:20100 700", owner
+
+
+def test_root_is_root_only_on_the_hub_client_elsewhere_it_is_nobody():
+    # ms-cl2's root is squashed: it cannot read ada's home nor write the group directory.
+    assert sh("ms-cl2", f"ls {HOME}").returncode != 0
+    assert sh("ms-cl2", f"touch {CLIENT_MOUNT}/groups/astro/from-root").returncode != 0
+    assert sh("ms-cl2", f"touch {CLIENT_MOUNT}/from-root").returncode != 0
+    probe = f"{CLIENT_MOUNT}/groups/astro/from-root"
+    root = sh("ms-cl1", f"touch {probe} && stat -c %u {probe}")
+    assert root.stdout.strip() == "0", root.stdout + root.stderr
+    sh("ms-cl1", f"rm -f {CLIENT_MOUNT}/groups/astro/from-root")
+
+
+def test_the_groups_quota_stops_a_write_past_its_hard_limit():
+    # lustre_quotas: astro, 200M hard, on its directory (MooseFS quotas are per directory).
+    quota = sh("ms-cl1", f"mfsgetquota -n {CLIENT_MOUNT}/groups/astro").stdout
+    assert "209715200" in quota, quota
+    over = sh(
+        "ms-cl2",
+        f"su -s /bin/sh ada -c 'dd if=/dev/zero of={CLIENT_MOUNT}/groups/astro/big bs=1M "
+        "count=300 conv=fsync status=none'",
+        timeout=300,
+    )
+    assert over.returncode != 0
+    assert "Disk quota exceeded" in over.stderr, over.stderr
+    sh("ms-cl2", f"su -s /bin/sh ada -c 'rm -f {CLIENT_MOUNT}/groups/astro/big'")
 
 
 # -- Drills --------------------------------------------------------------------------------
@@ -145,11 +253,23 @@ WRITTEN: dict[tuple[str, str], str] = {}
 def test_drill_mds_primary_killed_its_targets_come_up_on_the_partner_with_data():
     mdt = WRITTEN["jovial-mdt0", "before-kill"] = _write("ms-mds1", "jovial-mdt0", "before-kill")
     ost = _write("ms-oss1", "jovial-ost0", "before-kill")
+    # A user on a client writes a numbered stream of fsync'd files through the kill.
+    writer = Writer("ms-cl1", "ada", f"{HOME}/stream-mds")
+    writer.start()
+    assert writer.wait_progress(20), writer.acked()[-3:]
     result = kill_and_wait("ms-mds1")
     print(f"\nMDS primary killed: {json.dumps(result)}")
     assert result["failover_s"] is not None, result
     for target in ("jovial-mgt0", "jovial-mdt0"):
         assert mounted_on(target) == ["ms-mds2"], target
+    assert started_on("ms-mds2").get("jovial-mdt0-mfsmaster") == ["ms-mds2"]
+    # The client resumes on its own, and nothing it was told is written is missing (read on
+    # the other client).
+    assert writer.wait_progress(20), writer.acked()[-3:]
+    acked = writer.stop()
+    gap = longest_gap(acked)
+    print(f"client writes: {len(acked)} acknowledged, longest time without service {gap} s")
+    assert writer.missing(acked, "ms-cl2") == []
     assert _digest("ms-mds2", "jovial-mdt0", "before-kill") == mdt
     # The OSS pair did not notice.
     assert mounted_on("jovial-ost0") == ["ms-oss1"]
@@ -213,6 +333,42 @@ def test_drill_oss_maintenance_move_and_back():
     assert mounted_on("jovial-ost0") == ["ms-oss1"]
     assert mounted_on("jovial-ost1") == ["ms-oss2"]
     assert _digest("ms-oss1", "jovial-ost0", "before-move") == data
+
+
+def test_drill_oss_primary_killed_a_writing_client_resumes_and_loses_nothing():
+    writer = Writer("ms-cl2", "ada", f"{HOME}/stream-oss")
+    writer.start()
+    assert writer.wait_progress(20), writer.acked()[-3:]
+    result = kill_and_wait("ms-oss1")
+    print(f"\nOSS primary killed: {json.dumps(result)}")
+    assert result["failover_s"] is not None, result
+    assert mounted_on("jovial-ost0") == ["ms-oss2"]
+    assert started_on("ms-oss2").get("jovial-ost0-mfschunkserver") == ["ms-oss2"]
+    assert writer.wait_progress(20), writer.acked()[-3:]
+    acked = writer.stop()
+    gap = longest_gap(acked)
+    print(f"client writes: {len(acked)} acknowledged, longest time without service {gap} s")
+    assert writer.missing(acked, "ms-cl1") == []
+    assert wait_member("ms-oss1", "ms-oss2"), online_nodes("ms-oss2")
+    took, out = failover_move("ms-oss1", "failback")
+    print(f"OSS failback with lustre-failover.yml: {took} s")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert mounted_on("jovial-ost0") == ["ms-oss1"]
+    # Everything written is still there once ost0 is back on its primary.
+    assert writer.missing(acked, "ms-cl2") == []
+
+
+def test_a_restarted_client_mounts_the_filesystem_again_by_itself():
+    subprocess.run(["podman", "restart", "--time", "5", "ms-cl2"], check=True, capture_output=True)
+    deadline = time.monotonic() + 120
+    health = None
+    while time.monotonic() < deadline:
+        health = sh("ms-cl2", "/usr/local/sbin/jovial-lustre-health")
+        if running("ms-cl2") and health.returncode == 0:
+            break
+        time.sleep(2)
+    assert health is not None and health.returncode == 0, health
+    assert sh("ms-cl2", f"su -s /bin/sh ada -c 'test -s {HOME}/cube.fits'").returncode == 0
 
 
 def test_after_the_drills_every_target_is_on_its_preferred_node_once():
