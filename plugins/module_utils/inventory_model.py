@@ -1209,7 +1209,12 @@ def check_home_root(model: InventoryModel) -> list[str]:
     ldap_client_home_root inside <lustre_client_mount_root>/<lustre_fsname>."""
     if not _storage_configured(model) or not _group(model, "lustre_client"):
         return []
-    names = ("lustre_server_backend", "lustre_fsname", "lustre_client_mount_root", "ldap_client_home_root")
+    names = (
+        "lustre_server_backend",
+        "lustre_fsname",
+        "lustre_client_mount_root",
+        "ldap_client_home_root",
+    )
     if any(name in model.unresolved for name in names):
         return []
     backend = model.site.get("lustre_server_backend", "lustre")

@@ -15,8 +15,8 @@ description:
     removes it. Lustre applies group quotas filesystem-wide, so one client is enough (run it with
     C(run_once)).
   - Runs on a Lustre client where I(path) is mounted, as root.
-  - With I(backend=moosefs) (the lab's MooseFS stand-in) quotas are per directory: the group's
-    limits sit on its directory C(<path>/groups/<group>), created when missing (owner root,
+  - With I(backend=moosefs) (the lab's MooseFS stand-in) quotas are per directory, so the
+    group's limits sit on its directory C(<path>/groups/<group>), created when missing (owner root,
     the group, mode 2770, so members share it), read with C(mfsgetquota -n) and changed with
     C(mfssetquota)/C(mfsdelquota) only when a limit differs. The client must be one whose
     root is not squashed (the export's C(admin,maproot=0)). Unlike Lustre's, the limit counts

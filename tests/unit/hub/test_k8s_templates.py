@@ -259,7 +259,7 @@ def test_hub_rbac_is_namespaced_and_minimal(rendered):
 def test_home_pv_binds_only_to_the_hubs_claim(rendered):
     pv = find(rendered, "PersistentVolume", "jupyterhub-astro-home")
     assert pv["spec"]["claimRef"] == {"namespace": "hub-astro", "name": "lustre-home"}
-    assert pv["spec"]["hostPath"] == {"path": "/lustre/home", "type": "Directory"}
+    assert pv["spec"]["hostPath"] == {"path": "/lustre/obs/home", "type": "Directory"}
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
     pvc = find(rendered, "PersistentVolumeClaim", "lustre-home")
     assert pvc["spec"]["volumeName"] == "jupyterhub-astro-home"

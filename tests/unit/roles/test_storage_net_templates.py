@@ -316,12 +316,16 @@ def test_opensm_priority(mds01):
 # the lab
 
 
-def test_lab_client_is_render_only(ansible_plugin_loader):
-    """In the lab the backend is lab_ext4 (or will be): no Lustre client is mounted, and the
-    role says so instead of pretending."""
+def test_lab_clients_mount_moosefs_and_lab_ext4_mounts_nothing(ansible_plugin_loader):
+    """The lab's backend is moosefs: its clients mount (through FUSE); with lab_ext4 (targets
+    only) nothing is mounted and the role says so instead of pretending."""
     hub1 = host_vars(LAB, "hub1", lab=True)
-    backend = hub1.get("lustre_server_backend", "lab_ext4")
-    enabled = value(
-        "lustre_client", "{{ lustre_client_mount_enabled }}", hub1, lustre_server_backend=backend
-    )
-    assert enabled is (backend == "lustre")
+    assert hub1["lustre_server_backend"] == "moosefs"
+    for backend, mounted in (("moosefs", True), ("lab_ext4", False), ("lustre", True)):
+        enabled = value(
+            "lustre_client",
+            "{{ lustre_client_mount_enabled }}",
+            hub1,
+            lustre_server_backend=backend,
+        )
+        assert enabled is mounted, backend

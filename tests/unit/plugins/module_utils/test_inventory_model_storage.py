@@ -83,8 +83,8 @@ CASES = [
         "bad-backend",
         _set("site.lustre_server_backend", "ext4"),
         [
-            "lustre_server_backend 'ext4' is not one of lustre, lab_ext4; use lustre on real "
-            "servers (lab_ext4 only in the lab and Molecule)"
+            "lustre_server_backend 'ext4' is not one of lustre, lab_ext4, moosefs; use lustre "
+            "on real servers (lab_ext4 only in the lab and Molecule)"
         ],
     ),
     (
@@ -261,3 +261,90 @@ def test_lab_ext4_only_in_the_lab_or_when_allowed(extra, expected):
 
 def test_lab_ext4_allowance_does_not_touch_the_production_backend():
     assert problems(_set("site.jovial_allow_lab_ext4", True)) == []
+
+
+def moosefs(data: dict[str, Any]) -> None:
+    """The lab's MooseFS backend: a failover address on the MDT and each OST."""
+    data["site"]["lustre_server_backend"] = "moosefs"
+    for target, address in zip(
+        data["site"]["lustre_targets"],
+        (None, "10.77.0.45", "10.77.0.55", "10.77.0.56"),
+        strict=True,
+    ):
+        del target["device"]
+        if address:
+            target["address"] = address
+
+
+def test_moosefs_with_a_failover_address_per_mdt_and_ost_is_valid():
+    assert problems(moosefs) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _set("site.lustre_targets.2.address", "10.77.0.300"),
+            "lustre_targets[ost0]: address '10.77.0.300' is not an IP address; with "
+            "lustre_server_backend moosefs each mdt and ost target needs `address`, a free "
+            "address on the pair's network that moves with the target (e.g. address: "
+            "10.77.0.45)",
+        ),
+        (
+            _set("site.lustre_targets.3.address", "10.99.0.5"),
+            "lustre_targets[ost1]: address '10.99.0.5' is not inside any network in "
+            "jovial_networks (mgmt 10.77.0.0/24); use a free address of the pair's network",
+        ),
+        (
+            _set("site.lustre_targets.3.address", "10.77.0.31"),
+            "host hub1 and lustre_targets[ost1] share the address 10.77.0.31; each target's "
+            "failover address must be its own (a free address, not a host's or a VIP's)",
+        ),
+    ],
+)
+def test_moosefs_address_problems(change, expected):
+    def both(data):
+        moosefs(data)
+        change(data)
+
+    assert expected in problems(both)
+
+
+def test_moosefs_needs_exactly_one_mdt():
+    def two(data):
+        moosefs(data)
+        extra = dict(data["site"]["lustre_targets"][1], index=1, address="10.77.0.46")
+        data["site"]["lustre_targets"].append(extra)
+
+    assert (
+        "lustre_server_backend moosefs needs exactly one mdt target (2 given: "
+        "lustre_targets[mdt0] and lustre_targets[mdt1]); MooseFS has one metadata server, run "
+        "by the MDS pair"
+    ) in problems(two)
+
+
+@pytest.mark.parametrize(
+    ("home", "expected"),
+    [
+        ("/lustre/jovial/home", []),
+        (
+            "/lustre/home",
+            [
+                "ldap_home_root '/lustre/home' is not on the shared filesystem, which every "
+                "lustre_client mounts at /lustre/jovial (lustre_mount_root/lustre_fsname): homes "
+                "there would sit on each node's own disk and be lost with it; set ldap_home_root: "
+                "/lustre/jovial/home"
+            ],
+        ),
+    ],
+)
+def test_homes_must_be_on_the_shared_filesystem(home, expected):
+    def homes(data):
+        moosefs(data)
+        data["site"].update(
+            lustre_fsname="jovial",
+            lustre_client_mount_root="/lustre",
+            ldap_client_home_root=home,
+        )
+
+    assert [p for p in problems(homes) if "ldap_home_root" in p] == expected
