@@ -128,41 +128,35 @@ from ansible.module_utils.lustre_quota import (
 )
 
 
-def read_quota(module: AnsibleModule, lfs: str, group: str, path: str) -> dict:
-    argv = [lfs, "quota", "-q", "-g", group, path]
+def read(module: AnsibleModule, argv: list[str], parse, failure: str) -> dict:
+    """Run a quota reader and parse its output; fail naming what went wrong."""
     rc, out, err = module.run_command(argv)
     if rc != 0:
-        module.fail_json(
-            msg=f"lfs quota -g {group} {path} failed (is {path} a mounted Lustre filesystem, "
-            f"quotas enabled, and group {group} known on this client?)",
-            rc=rc,
-            stdout=out,
-            stderr=err,
-            cmd=argv,
-        )
+        module.fail_json(msg=failure, rc=rc, stdout=out, stderr=err, cmd=argv)
     try:
-        return parse_lfs_quota(out)
+        return parse(out)
     except QuotaParseError as exc:
         module.fail_json(msg=str(exc), cmd=argv)
     raise AssertionError("unreachable")
+
+
+def read_quota(module: AnsibleModule, lfs: str, group: str, path: str) -> dict:
+    return read(
+        module,
+        [lfs, "quota", "-q", "-g", group, path],
+        parse_lfs_quota,
+        f"lfs quota -g {group} {path} failed (is {path} a mounted Lustre filesystem, "
+        f"quotas enabled, and group {group} known on this client?)",
+    )
 
 
 def read_mfs_quota(module: AnsibleModule, tool: str, directory: str) -> dict:
-    argv = [tool, "-n", directory]
-    rc, out, err = module.run_command(argv)
-    if rc != 0:
-        module.fail_json(
-            msg=f"mfsgetquota {directory} failed (is the MooseFS filesystem mounted here?)",
-            rc=rc,
-            stdout=out,
-            stderr=err,
-            cmd=argv,
-        )
-    try:
-        return parse_mfsgetquota(out)
-    except QuotaParseError as exc:
-        module.fail_json(msg=str(exc), cmd=argv)
-    raise AssertionError("unreachable")
+    return read(
+        module,
+        [tool, "-n", directory],
+        parse_mfsgetquota,
+        f"mfsgetquota {directory} failed (is the MooseFS filesystem mounted here?)",
+    )
 
 
 def group_directory(module: AnsibleModule, path: str, group: str) -> tuple[str, bool]:

@@ -307,7 +307,14 @@ class Writer:
         sh(reader, f"cat > /var/tmp/jovial-check.py <<'EOF'\n{CHECKER}\nEOF")
         numbers = " ".join(str(i) for i, _ in acked)
         check = f"python3 /var/tmp/jovial-check.py {self.directory} {numbers}"
-        out = sh(reader, f"su -s /bin/sh {self.user} -c '{check}'", timeout=300)
+        try:
+            out = sh(reader, f"su -s /bin/sh {self.user} -c '{check}'", timeout=300)
+        except subprocess.TimeoutExpired as exc:
+            seen = sh(reader, "ip neigh show; ss -tno state established; ss -tno state syn-sent")
+            raise AssertionError(
+                f"reading {len(acked)} files on {reader} took over 300 s; {reader}'s neighbours "
+                f"and TCP connections:\n{seen.stdout}"
+            ) from exc
         assert out.returncode == 0, out.stderr
         return [int(x) for x in out.stdout.split()]
 
