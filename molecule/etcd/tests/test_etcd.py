@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -392,3 +393,93 @@ def test_a_configuration_change_rolls_one_member_at_a_time_and_keeps_quorum():
     assert all(roll_started < start < end < roll_ended for start, end, _n in windows), windows
     assert all(a[1] < b[0] for a, b in itertools.pairwise(windows)), windows
     assert healthy_members("me-etcd1") == ALL
+
+
+# -- Revocation: the site CA's CRL on the client and peer listeners -------------------------
+# An operator revokes a client certificate with playbooks/site-ca-certs.yml: the playbook puts
+# it on the CRL, re-issues it (new key), installs the CRL on every member and restarts them one
+# at a time; from then on every member refuses the old certificate on its client and its peer
+# port, and certificates not revoked work as before.
+CERTS = "site-ca-certs.yml"
+
+
+def _client_get(node: str, cert: str, key: str, address: str) -> subprocess.CompletedProcess:
+    return sh(
+        node,
+        f"{BARE} --endpoints=https://{address}:2379 --cacert=/etc/etcd/pki/ca.crt "
+        f"--cert={cert} --key={key} --dial-timeout=2s --command-timeout=3s get crl-check",
+    )
+
+
+def _peer_http_code(node: str, cert: str, key: str, address: str) -> str:
+    """HTTP status of the peer port's /version for that certificate; 000: no HTTP at all."""
+    out = sh(
+        node,
+        f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert /etc/etcd/pki/ca.crt "
+        f"--cert {cert} --key {key} https://{address}:2380/version",
+    )
+    return out.stdout.strip()
+
+
+def _recap(stdout: str) -> dict[str, int]:
+    """changed= of every host in the PLAY RECAP."""
+    rows = re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", stdout, re.M)
+    return {host: int(changed) for host, changed in rows}
+
+
+def test_a_revoked_client_certificate_is_refused_by_every_member_on_client_and_peer_ports():
+    holder, other = "me-etcd1", "me-etcd2"
+    revoked = ("/root/revoked-client.crt", "/root/revoked-client.key")
+    kept = tuple(f"{APISERVER_PKI}/apiserver-etcd-client.{ext}" for ext in ("crt", "key"))
+    # The certificate about to be revoked: me-etcd1's kube-apiserver client certificate, kept
+    # aside as a stolen copy would be.
+    copy = sh(holder, f"cp {kept[0]} {revoked[0]} && cp {kept[1]} {revoked[1]}")
+    assert copy.returncode == 0, copy.stderr
+    serial = sh(holder, f"openssl x509 -noout -serial -in {revoked[0]}").stdout.strip()
+    for name in ALL:
+        before = _client_get(holder, *revoked, MEMBERS[name])
+        assert before.returncode == 0, (name, before.stderr)
+    for name in ("me-etcd2", "me-etcd3"):
+        assert _peer_http_code(holder, *revoked, MEMBERS[name]) != "000", name
+    pids = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
+
+    started = time.time()
+    out = playbook(
+        CERTS,
+        "-e", "revoke=me-etcd1", "-e", "revoke_cert=apiserver-etcd-client",
+        "-e", "revoke_reason=key_compromise",
+    )  # fmt: skip
+    ended = time.time()
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "me-etcd1: apiserver-etcd-client in /etc/etcd/pki/kube-apiserver RE-ISSUED" in out.stdout
+
+    # Every member refuses the revoked certificate, as a client and as a peer...
+    for name in ALL:
+        after = _client_get(holder, *revoked, MEMBERS[name])
+        assert after.returncode != 0, f"{name} accepted the revoked certificate {serial}"
+        assert "shadowed" not in after.stderr, after.stderr
+    for name in ("me-etcd2", "me-etcd3"):
+        assert _peer_http_code(holder, *revoked, MEMBERS[name]) == "000", name
+    log = sh("me-etcd2", "journalctl -u etcd --no-pager -o cat | grep -c 'revoked'").stdout
+    assert int(log.strip() or 0) > 0, "etcd logged no refusal of a revoked certificate"
+    # ...and accepts the re-issued one on me-etcd1 and the one of me-etcd2, never revoked.
+    new_serial = sh(holder, f"openssl x509 -noout -serial -in {kept[0]}").stdout.strip()
+    assert new_serial != serial
+    for node in (holder, other):
+        for name in ALL:
+            ok = _client_get(node, *kept, MEMBERS[name])
+            assert ok.returncode == 0, (node, name, ok.stderr)
+
+    # The new CRL restarted the members one at a time, during the run, keeping quorum.
+    after_pids = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
+    assert all(pids[n] != after_pids[n] for n in ALL), (pids, after_pids)
+    windows = sorted((*restart_window(n), n) for n in ALL)
+    assert all(started < start < end < ended for start, end, _n in windows), windows
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(windows)), windows
+    assert healthy_members("me-etcd1") == ALL
+
+    # A second run changes nothing anywhere.
+    again = playbook(CERTS)
+    assert again.returncode == 0, again.stdout[-3000:]
+    recap = _recap(again.stdout)
+    assert recap and set(recap.values()) == {0}, recap
