@@ -396,26 +396,36 @@ def test_a_configuration_change_rolls_one_member_at_a_time_and_keeps_quorum():
 
 
 # -- Revocation: the site CA's CRL on the client and peer listeners -------------------------
-# An operator revokes a client certificate with playbooks/site-ca-certs.yml: the playbook puts
-# it on the CRL, re-issues it (new key), installs the CRL on every member and restarts them one
-# at a time; from then on every member refuses the old certificate on its client and its peer
-# port, and certificates not revoked work as before.
+# An operator whose member's keys leaked revokes its certificates with
+# playbooks/site-ca-certs.yml: the playbook puts them on the CRL, re-issues them (new keys),
+# installs the CRL on every member and restarts the members one at a time. From then on every
+# member refuses the old certificates, on its client and on its peer port, and the certificates
+# not revoked (the new ones, another member's) work as before.
 CERTS = "site-ca-certs.yml"
+MEMBER_PKI = "/etc/etcd/pki"
+
+
+def _pair(directory: str, name: str) -> tuple[str, str]:
+    return (f"{directory}/{name}.crt", f"{directory}/{name}.key")
 
 
 def _client_get(node: str, cert: str, key: str, address: str) -> subprocess.CompletedProcess:
     return sh(
         node,
-        f"{BARE} --endpoints=https://{address}:2379 --cacert=/etc/etcd/pki/ca.crt "
+        f"{BARE} --endpoints=https://{address}:2379 --cacert={MEMBER_PKI}/ca.crt "
         f"--cert={cert} --key={key} --dial-timeout=2s --command-timeout=3s get crl-check",
     )
 
 
 def _peer_http_code(node: str, cert: str, key: str, address: str) -> str:
-    """HTTP status of the peer port's /version for that certificate; 000: no HTTP at all."""
+    """HTTP status of the peer port's /version for that certificate; 000: no HTTP at all.
+
+    The peer listener also checks that the certificate's SANs name the caller's address, so
+    only a member's own certificate, used from that member, gets an answer.
+    """
     out = sh(
         node,
-        f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert /etc/etcd/pki/ca.crt "
+        f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert {MEMBER_PKI}/ca.crt "
         f"--cert {cert} --key {key} https://{address}:2380/version",
     )
     return out.stdout.strip()
@@ -427,50 +437,55 @@ def _recap(stdout: str) -> dict[str, int]:
     return {host: int(changed) for host, changed in rows}
 
 
-def test_a_revoked_client_certificate_is_refused_by_every_member_on_client_and_peer_ports():
-    holder, other = "me-etcd1", "me-etcd2"
-    revoked = ("/root/revoked-client.crt", "/root/revoked-client.key")
-    kept = tuple(f"{APISERVER_PKI}/apiserver-etcd-client.{ext}" for ext in ("crt", "key"))
-    # The certificate about to be revoked: me-etcd1's kube-apiserver client certificate, kept
-    # aside as a stolen copy would be.
-    copy = sh(holder, f"cp {kept[0]} {revoked[0]} && cp {kept[1]} {revoked[1]}")
-    assert copy.returncode == 0, copy.stderr
-    serial = sh(holder, f"openssl x509 -noout -serial -in {revoked[0]}").stdout.strip()
+def _serial(node: str, cert: str) -> str:
+    return sh(node, f"openssl x509 -noout -serial -in {cert}").stdout.strip()
+
+
+def test_revoked_certificates_are_refused_by_every_member_on_client_and_peer_ports():
+    holder, peers = "me-etcd1", ("me-etcd2", "me-etcd3")
+    member, client = _pair(MEMBER_PKI, "etcd-member"), _pair(APISERVER_PKI, "apiserver-etcd-client")
+    # me-etcd1's member and kube-apiserver client certificates, kept aside as a stolen copy.
+    old_member, old_client = _pair("/root", "revoked-member"), _pair("/root", "revoked-client")
+    for (crt, key), (old_crt, old_key) in ((member, old_member), (client, old_client)):
+        copy = sh(holder, f"cp {crt} {old_crt} && cp {key} {old_key}")
+        assert copy.returncode == 0, copy.stderr
+    serials = {c: _serial(holder, c[0]) for c in (old_member, old_client)}
     for name in ALL:
-        before = _client_get(holder, *revoked, MEMBERS[name])
+        before = _client_get(holder, *old_client, MEMBERS[name])
         assert before.returncode == 0, (name, before.stderr)
-    for name in ("me-etcd2", "me-etcd3"):
-        assert _peer_http_code(holder, *revoked, MEMBERS[name]) != "000", name
+    for name in peers:
+        assert _peer_http_code(holder, *old_member, MEMBERS[name]) != "000", name
     pids = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
 
     started = time.time()
-    out = playbook(
-        CERTS,
-        "-e", "revoke=me-etcd1", "-e", "revoke_cert=apiserver-etcd-client",
-        "-e", "revoke_reason=key_compromise",
-    )  # fmt: skip
+    out = playbook(CERTS, "-e", "revoke=me-etcd1", "-e", "revoke_reason=key_compromise")
     ended = time.time()
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
-    assert "me-etcd1: apiserver-etcd-client in /etc/etcd/pki/kube-apiserver RE-ISSUED" in out.stdout
+    for name, directory in (("etcd-member", MEMBER_PKI), ("apiserver-etcd-client", APISERVER_PKI)):
+        assert f"me-etcd1: {name} in {directory} RE-ISSUED" in out.stdout, out.stdout[-4000:]
 
-    # Every member refuses the revoked certificate, as a client and as a peer...
+    # Every member refuses the revoked certificates, from clients and from peers...
     for name in ALL:
-        after = _client_get(holder, *revoked, MEMBERS[name])
-        assert after.returncode != 0, f"{name} accepted the revoked certificate {serial}"
-        assert "shadowed" not in after.stderr, after.stderr
-    for name in ("me-etcd2", "me-etcd3"):
-        assert _peer_http_code(holder, *revoked, MEMBERS[name]) == "000", name
-    log = sh("me-etcd2", "journalctl -u etcd --no-pager -o cat | grep -c 'revoked'").stdout
-    assert int(log.strip() or 0) > 0, "etcd logged no refusal of a revoked certificate"
-    # ...and accepts the re-issued one on me-etcd1 and the one of me-etcd2, never revoked.
-    new_serial = sh(holder, f"openssl x509 -noout -serial -in {kept[0]}").stdout.strip()
-    assert new_serial != serial
-    for node in (holder, other):
+        for old in (old_client, old_member):
+            after = _client_get(holder, *old, MEMBERS[name])
+            assert after.returncode != 0, f"{name} accepted revoked {serials[old]} from a client"
+            assert "shadowed" not in after.stderr, after.stderr
+    for name in peers:
+        code = _peer_http_code(holder, *old_member, MEMBERS[name])
+        assert code == "000", f"{name} answered a peer with revoked {serials[old_member]}"
+        log = sh(name, "journalctl -u etcd --no-pager -o cat | grep -c 'revoked'").stdout
+        assert int(log.strip() or 0) > 0, f"{name} logged no refusal of a revoked certificate"
+    # ...and accepts the re-issued ones and another member's, never revoked.
+    assert _serial(holder, member[0]) != serials[old_member]
+    assert _serial(holder, client[0]) != serials[old_client]
+    for name in peers:
+        assert _peer_http_code(holder, *member, MEMBERS[name]) != "000", name
+    for node in (holder, "me-etcd2"):
         for name in ALL:
-            ok = _client_get(node, *kept, MEMBERS[name])
+            ok = _client_get(node, *client, MEMBERS[name])
             assert ok.returncode == 0, (node, name, ok.stderr)
 
-    # The new CRL restarted the members one at a time, during the run, keeping quorum.
+    # The new CRL restarted the members one at a time, during the run; all healthy after.
     after_pids = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
     assert all(pids[n] != after_pids[n] for n in ALL), (pids, after_pids)
     windows = sorted((*restart_window(n), n) for n in ALL)
