@@ -420,12 +420,12 @@ def _client_get(node: str, cert: str, key: str, address: str) -> subprocess.Comp
 def _peer_http_code(node: str, cert: str, key: str, address: str) -> str:
     """HTTP status of the peer port's /version for that certificate; 000: no HTTP at all.
 
-    The peer listener also checks that the certificate's SANs name the caller's address, so
-    only a member's own certificate, used from that member, gets an answer.
+    HTTP/1.1: the peer listener serves no HTTP/2. It also checks that the certificate's SANs
+    name the caller's address, so only a member's own certificate, from that member, gets in.
     """
     out = sh(
         node,
-        f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert {MEMBER_PKI}/ca.crt "
+        f"curl -s --http1.1 -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert {MEMBER_PKI}/ca.crt "
         f"--cert {cert} --key {key} https://{address}:2380/version",
     )
     return out.stdout.strip()
