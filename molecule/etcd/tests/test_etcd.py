@@ -425,8 +425,8 @@ def _peer_http_code(node: str, cert: str, key: str, address: str) -> str:
     """
     out = sh(
         node,
-        f"curl -s --http1.1 -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert {MEMBER_PKI}/ca.crt "
-        f"--cert {cert} --key {key} https://{address}:2380/version",
+        f"curl -s --http1.1 -o /dev/null -w '%{{http_code}}' --max-time 5 "
+        f"--cacert {MEMBER_PKI}/ca.crt --cert {cert} --key {key} https://{address}:2380/version",
     )
     return out.stdout.strip()
 
