@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -392,3 +393,108 @@ def test_a_configuration_change_rolls_one_member_at_a_time_and_keeps_quorum():
     assert all(roll_started < start < end < roll_ended for start, end, _n in windows), windows
     assert all(a[1] < b[0] for a, b in itertools.pairwise(windows)), windows
     assert healthy_members("me-etcd1") == ALL
+
+
+# -- Revocation: the site CA's CRL on the client and peer listeners -------------------------
+# An operator whose member's keys leaked revokes its certificates with
+# playbooks/site-ca-certs.yml: the playbook puts them on the CRL, re-issues them (new keys),
+# installs the CRL on every member and restarts the members one at a time. From then on every
+# member refuses the old certificates, on its client and on its peer port, and the certificates
+# not revoked (the new ones, another member's) work as before.
+CERTS = "site-ca-certs.yml"
+MEMBER_PKI = "/etc/etcd/pki"
+
+
+def _pair(directory: str, name: str) -> tuple[str, str]:
+    return (f"{directory}/{name}.crt", f"{directory}/{name}.key")
+
+
+def _client_get(node: str, cert: str, key: str, address: str) -> subprocess.CompletedProcess:
+    return sh(
+        node,
+        f"{BARE} --endpoints=https://{address}:2379 --cacert={MEMBER_PKI}/ca.crt "
+        f"--cert={cert} --key={key} --dial-timeout=2s --command-timeout=3s get crl-check",
+    )
+
+
+def _peer_http_code(node: str, cert: str, key: str, address: str) -> str:
+    """HTTP status of the peer port's /version for that certificate; 000: no HTTP at all.
+
+    HTTP/1.1: the peer listener serves no HTTP/2. It also checks that the certificate's SANs
+    name the caller's address, so only a member's own certificate, from that member, gets in.
+    """
+    out = sh(
+        node,
+        f"curl -s --http1.1 -o /dev/null -w '%{{http_code}}' --max-time 5 "
+        f"--cacert {MEMBER_PKI}/ca.crt --cert {cert} --key {key} https://{address}:2380/version",
+    )
+    return out.stdout.strip()
+
+
+def _recap(stdout: str) -> dict[str, int]:
+    """changed= of every host in the PLAY RECAP."""
+    rows = re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", stdout, re.M)
+    return {host: int(changed) for host, changed in rows}
+
+
+def _serial(node: str, cert: str) -> str:
+    return sh(node, f"openssl x509 -noout -serial -in {cert}").stdout.strip()
+
+
+def test_revoked_certificates_are_refused_by_every_member_on_client_and_peer_ports():
+    holder, peers = "me-etcd1", ("me-etcd2", "me-etcd3")
+    member, client = _pair(MEMBER_PKI, "etcd-member"), _pair(APISERVER_PKI, "apiserver-etcd-client")
+    # me-etcd1's member and kube-apiserver client certificates, kept aside as a stolen copy.
+    old_member, old_client = _pair("/root", "revoked-member"), _pair("/root", "revoked-client")
+    for (crt, key), (old_crt, old_key) in ((member, old_member), (client, old_client)):
+        copy = sh(holder, f"cp {crt} {old_crt} && cp {key} {old_key}")
+        assert copy.returncode == 0, copy.stderr
+    serials = {c: _serial(holder, c[0]) for c in (old_member, old_client)}
+    for name in ALL:
+        before = _client_get(holder, *old_client, MEMBERS[name])
+        assert before.returncode == 0, (name, before.stderr)
+    for name in peers:
+        assert _peer_http_code(holder, *old_member, MEMBERS[name]) != "000", name
+    pids = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
+
+    started = time.time()
+    out = playbook(CERTS, "-e", "revoke=me-etcd1", "-e", "revoke_reason=key_compromise")
+    ended = time.time()
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    for name, directory in (("etcd-member", MEMBER_PKI), ("apiserver-etcd-client", APISERVER_PKI)):
+        assert f"me-etcd1: {name} in {directory} RE-ISSUED" in out.stdout, out.stdout[-4000:]
+
+    # Every member refuses the revoked certificates, from clients and from peers...
+    for name in ALL:
+        for old in (old_client, old_member):
+            after = _client_get(holder, *old, MEMBERS[name])
+            assert after.returncode != 0, f"{name} accepted revoked {serials[old]} from a client"
+            assert "shadowed" not in after.stderr, after.stderr
+    for name in peers:
+        code = _peer_http_code(holder, *old_member, MEMBERS[name])
+        assert code == "000", f"{name} answered a peer with revoked {serials[old_member]}"
+        log = sh(name, "journalctl -u etcd --no-pager -o cat | grep -c 'revoked'").stdout
+        assert int(log.strip() or 0) > 0, f"{name} logged no refusal of a revoked certificate"
+    # ...and accepts the re-issued ones and another member's, never revoked.
+    assert _serial(holder, member[0]) != serials[old_member]
+    assert _serial(holder, client[0]) != serials[old_client]
+    for name in peers:
+        assert _peer_http_code(holder, *member, MEMBERS[name]) != "000", name
+    for node in (holder, "me-etcd2"):
+        for name in ALL:
+            ok = _client_get(node, *client, MEMBERS[name])
+            assert ok.returncode == 0, (node, name, ok.stderr)
+
+    # The new CRL restarted the members one at a time, during the run; all healthy after.
+    after_pids = {n: sh(n, "systemctl show -p MainPID --value etcd").stdout.strip() for n in ALL}
+    assert all(pids[n] != after_pids[n] for n in ALL), (pids, after_pids)
+    windows = sorted((*restart_window(n), n) for n in ALL)
+    assert all(started < start < end < ended for start, end, _n in windows), windows
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(windows)), windows
+    assert healthy_members("me-etcd1") == ALL
+
+    # A second run changes nothing anywhere.
+    again = playbook(CERTS)
+    assert again.returncode == 0, again.stdout[-3000:]
+    recap = _recap(again.stdout)
+    assert recap and set(recap.values()) == {0}, recap
