@@ -319,6 +319,23 @@ class Writer:
         return [int(x) for x in out.stdout.split()]
 
 
+def capacity(client: str) -> int:
+    """Blocks the shared filesystem reports on client: the sum over the chunkservers the
+    master has registered (0 while none is, or the client cannot reach the master)."""
+    out = sh(client, f"timeout 20 stat -f -c %b {CLIENT_MOUNT}", timeout=30)
+    return int(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else 0
+
+
+def wait_capacity(client: str, blocks: int, timeout: float = 180) -> float | None:
+    """Seconds until client sees at least blocks again (every chunkserver registered)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if capacity(client) >= blocks:
+            return round(time.monotonic() - start, 1)
+        time.sleep(1)
+    return None
+
+
 def longest_gap(acked: list[tuple[int, float]]) -> float:
     """The longest time between two acknowledged writes (the time without service)."""
     times = [t for _, t in acked]

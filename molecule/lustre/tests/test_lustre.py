@@ -23,6 +23,7 @@ from lustre_drills import (
     SERVICES,
     TARGETS,
     Writer,
+    capacity,
     cluster,
     failover_move,
     kill_and_wait,
@@ -34,6 +35,7 @@ from lustre_drills import (
     running,
     sh,
     started_on,
+    wait_capacity,
     wait_member,
 )
 
@@ -255,6 +257,8 @@ def _kill_while_a_client_writes(victim: str, client: str, reader: str):
     writer = Writer(client, "ada", f"{HOME}/stream-{victim}")
     writer.start()
     assert writer.wait_progress(20), writer.acked()[-3:]
+    blocks = capacity(reader)
+    assert blocks > 0
     result = kill_and_wait(victim)
     print(f"\n{victim} killed: {json.dumps(result)}")
     assert result["failover_s"] is not None, result
@@ -263,6 +267,10 @@ def _kill_while_a_client_writes(victim: str, client: str, reader: str):
     for target in result["targets"]:
         for resource in resources(target):
             assert where.get(resource) == [partner], (resource, where)
+    # Every chunkserver registered with the master again: the whole capacity is back.
+    back = wait_capacity(reader, blocks)
+    print(f"whole capacity back on {reader} {back} s after the resources started")
+    assert back is not None, (capacity(reader), blocks)
     assert writer.wait_progress(20), writer.acked()[-3:]
     acked = writer.stop()
     gap = longest_gap(acked)
