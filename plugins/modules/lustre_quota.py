@@ -140,6 +140,25 @@ def read(module: AnsibleModule, argv: list[str], parse, failure: str) -> dict:
     raise AssertionError("unreachable")
 
 
+def apply(module: AnsibleModule, argvs: list[list[str]], reread, limits: dict, what: str) -> dict:
+    """Run the commands that set the limits, read the quota again and fail unless it now
+    reports them; returns what it reads."""
+    for argv in argvs:
+        rc, out, err = module.run_command(argv)
+        if rc != 0:
+            module.fail_json(msg=f"{what} failed", rc=rc, stdout=out, stderr=err, cmd=argv)
+    quota = reread()
+    still = limits_differ(quota, limits)
+    if still:
+        module.fail_json(
+            msg=f"{what} ran but the quota read back still reports "
+            + ", ".join(f"{k} {c} (asked {d})" for k, (c, d) in still.items()),
+            cmd=argvs,
+            quota=quota,
+        )
+    return quota
+
+
 def read_quota(module: AnsibleModule, lfs: str, group: str, path: str) -> dict:
     return read(
         module,
@@ -206,21 +225,13 @@ def moosefs(module: AnsibleModule, group: str, path: str, limits: dict | None) -
         if argvs:
             result.update(changed=True, cmd=argvs)
             if not module.check_mode:
-                for argv in argvs:
-                    rc, out, err = module.run_command(argv)
-                    if rc != 0:
-                        module.fail_json(
-                            msg=f"{argv[0]} failed", rc=rc, stdout=out, stderr=err, cmd=argv
-                        )
-                result["quota"] = read_mfs_quota(module, tools["mfsgetquota"], directory)
-                still = limits_differ(result["quota"], limits)
-                if still:
-                    module.fail_json(
-                        msg=f"mfssetquota {directory} ran but mfsgetquota still reports "
-                        + ", ".join(f"{k} {c} (asked {d})" for k, (c, d) in still.items()),
-                        cmd=argvs,
-                        quota=result["quota"],
-                    )
+                result["quota"] = apply(
+                    module,
+                    argvs,
+                    lambda: read_mfs_quota(module, tools["mfsgetquota"], directory),
+                    limits,
+                    f"mfssetquota {directory}",
+                )
     module.exit_json(report=usage_report(group, result["quota"]), **result)
 
 
@@ -267,24 +278,13 @@ def main() -> None:
                 "after_header": f"lfs quota -g {group} {path}",
             }
         if not module.check_mode:
-            rc, out, err = module.run_command(argv)
-            if rc != 0:
-                module.fail_json(
-                    msg=f"lfs setquota -g {group} {path} failed",
-                    rc=rc,
-                    stdout=out,
-                    stderr=err,
-                    cmd=argv,
-                )
-            result["quota"] = read_quota(module, lfs, group, path)
-            still = limits_differ(result["quota"], limits)
-            if still:
-                module.fail_json(
-                    msg=f"lfs setquota -g {group} {path} ran but lfs quota still reports "
-                    + ", ".join(f"{k} {c} (asked {d})" for k, (c, d) in still.items()),
-                    cmd=argv,
-                    quota=result["quota"],
-                )
+            result["quota"] = apply(
+                module,
+                [argv],
+                lambda: read_quota(module, lfs, group, path),
+                limits,
+                f"lfs setquota -g {group} {path}",
+            )
     module.exit_json(report=usage_report(group, result["quota"]), **result)
 
 
