@@ -30,7 +30,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image kube-artifacts artifacts images images-test lab lab-down lab-verify test lint syntax unit molecule bench clean
+.PHONY: help deps image kube-artifacts artifacts images images-test lab lab-node lab-down lab-verify test lint syntax unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ images-test: images ## Smoke-test the notebook image as an arbitrary uid (about 
 
 lab: deps image kube-artifacts ## Build the lab, converge site.yml on it, print how to reach it
 	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-up.sh
+
+lab-node: deps image ## Re-create one lab node bare from the image (NODE=hub1), converging nothing
+	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-node.sh "$(NODE)"
 
 lab-verify: ## Run playbooks/verify.yml against the lab
 	@ansible-playbook -i inventories/lab playbooks/verify.yml

@@ -214,7 +214,15 @@ def moosefs(module: AnsibleModule, group: str, path: str, limits: dict | None) -
         t: module.get_bin_path(t, required=True)
         for t in ("mfsgetquota", "mfssetquota", "mfsdelquota")
     }
-    directory, changed = group_directory(module, path, group)
+    if limits is None:  # query: read only, never create the directory
+        directory, changed = os.path.join(path, "groups", group), False
+        if not os.path.isdir(directory):
+            module.fail_json(
+                msg=f"lustre_quota: {directory} does not exist: group {group}'s quota was never "
+                "applied; run playbooks/storage.yml"
+            )
+    else:
+        directory, changed = group_directory(module, path, group)
     if module.check_mode and changed:
         module.exit_json(changed=True, directory=directory, quota={}, report=f"{group}: new")
     current = read_mfs_quota(module, tools["mfsgetquota"], directory)

@@ -116,6 +116,32 @@ class HubClient:
             raise HubError(f"{user}'s server did not set an _xsrf cookie")
         return xsrf
 
+    # --- the user's files, through their server (Jupyter's contents API) --------------------
+    def write_file(self, path: str, text: str, xsrf: str) -> None:
+        """Save a text file at ``path`` (relative to the server's root, the user's home) as
+        the notebook's editor does; ``xsrf`` is open_server()'s token."""
+        user = self._user()
+        resp = self.session.put(
+            f"{self.base}/user/{user}/api/contents/{path}",
+            headers={"X-XSRFToken": xsrf},
+            json={"type": "file", "format": "text", "content": text},
+            timeout=self.timeout,
+        )
+        if resp.status_code not in (200, 201):
+            raise HubError(f"saving {path} as {user}: {resp.status_code} {resp.text[:300]}")
+
+    def read_file(self, path: str) -> str | None:
+        """The text of the file at ``path`` in the user's server, None when it does not exist."""
+        user = self._user()
+        resp = self.session.get(
+            f"{self.base}/user/{user}/api/contents/{path}", timeout=self.timeout
+        )
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise HubError(f"reading {path} as {user}: {resp.status_code} {resp.text[:300]}")
+        return resp.json()["content"]
+
     def stop_server(self) -> int:
         """Ask the hub to stop the default server; the HTTP status (202 pending, 204 done)."""
         resp = self.session.delete(

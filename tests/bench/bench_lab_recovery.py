@@ -1,23 +1,35 @@
 #!/usr/bin/env python3
-"""Lab recovery benchmark: how long an operator's repair playbook takes in the lab.
+"""Lab recovery benchmark: how long an operator's repair takes in the lab, and what survives it.
 
 Targets a running lab (`make lab`), whose nodes are reached over SSH as on a real site
-(Molecule's podman connection, without pipelining, is several times slower per task). For
-each run it wipes one etcd member's data the way a lost disk would (etcd stopped, data
-directory gone), then times
+(Molecule's podman connection, without pipelining, is several times slower per task).
+
+etcd member (each of --runs): one member's data wiped the way a lost disk would (etcd stopped,
+data directory gone), then
 
     ansible-playbook -i inventories/lab playbooks/recover-etcd-member.yml -l <member>
 
-and checks the result as the operator would: every member healthy with identical
-`endpoint hashkv`, and a key written before the wipe readable on the recovered member.
+timed and checked as the operator would: every member healthy with identical `endpoint
+hashkv`, and a key written before the wipe readable on the recovered member.
+
+hub node (--hub-node): the user's files live on the shared filesystem, not on the hub node.
+The lab user ($LAB_USER) logs in through the front door and saves a file from their server;
+its owner is read on a Kubernetes worker (another client of the filesystem); the hub node is
+re-imaged (`make lab-node NODE=hub1`: the node and its disk are gone, a bare one is made from
+the image) and `make lab` converges it, timed; the user logs in again and reads the file back
+through their new server, and its owner is read on the new hub node.
+
 The slowest roles/plays of each run come from the jovial_summary callback.
 
     make bench BENCH=lab_recovery        # or: .venv/bin/python tests/bench/bench_lab_recovery.py
+    .venv/bin/python tests/bench/bench_lab_recovery.py --runs 0 --hub-node
 
 Writes build/bench/lab_recovery.json:
 
     {"etcd_member": [{"member", "duration_s", "rc", "consistent", "key_back",
                       "roles_s": {role: s}}...],
+     "hub_node": {"node", "duration_s", "rc", "file_back", "owner_before", "owner_after",
+                  "expected_owner", "changed"},
      "targets": {"etcd_member_s": 120}, "machine": {...}}
 
 Figures are reported, not asserted: the target of the etcd issue is written beside them.
@@ -38,6 +50,11 @@ TOP = Path(__file__).resolve().parents[2]
 OUT = TOP / "build" / "bench"
 SUMMARY = OUT / "lab_recovery-last-run.json"
 MEMBERS = ["core1", "core2", "core3"]
+HUB_NODE = "hub1"
+OTHER_CLIENT = "kw1"  # another lustre_client node of the lab
+sys.path.insert(0, str(TOP / "src"))
+
+from jovial_hub.client import HubClient, HubError  # noqa: E402
 
 
 def sh(node: str, script: str) -> subprocess.CompletedProcess[str]:
@@ -100,9 +117,88 @@ def recover(member: str, other: str, n: int) -> dict:
     }
 
 
+def read_access() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in (TOP / "build" / "lab" / "access.env").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", "export")):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip().strip('"')
+    return env
+
+
+def owner(node: str, user: str, path: str) -> str:
+    """uid:gid of path as the user sees it on the node ('' when they cannot): root is
+    squashed on the shared filesystem's clients, and a home is the user's alone."""
+    return sh(node, f"runuser -u {user} -- stat -c %u:%g {path}").stdout.strip()
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=TOP, capture_output=True, text=True
+    )
+
+
+def user_server(access: dict[str, str]) -> tuple[HubClient, str]:
+    """The lab user logged in through the front door with a ready server; (client, xsrf)."""
+    client = HubClient(access["HUB_URL"], access["LAB_CA"], timeout=120)
+    client.login(access["LAB_USER"], access["LAB_PASSWORD"])
+    if client.user is None:
+        raise SystemExit(f"{access['LAB_USER']} cannot log in at {access['HUB_URL']}")
+    client.start_server()
+    if not client.wait_ready(timeout=300):
+        raise SystemExit(f"{access['LAB_USER']}'s server did not become ready within 300 s")
+    return client, client.open_server()
+
+
+def hub_node() -> dict:
+    access = read_access()
+    user = access["LAB_USER"]
+    home = sh(HUB_NODE, f"getent passwd {user} | cut -d: -f6").stdout.strip()
+    ids = sh(HUB_NODE, f"echo $(id -u {user}):$(id -g {user})").stdout.strip()
+    name = f"recovery-proof-{int(time.time())}.txt"
+    token = f"written before {HUB_NODE} was destroyed, {time.ctime()}"
+    client, xsrf = user_server(access)
+    client.write_file(name, token, xsrf)
+    before = owner(OTHER_CLIENT, user, f"{home}/{name}")
+    client.stop_server()
+
+    bare = make("lab-node", f"NODE={HUB_NODE}")
+    if bare.returncode != 0:
+        raise SystemExit(f"make lab-node NODE={HUB_NODE} failed:\n{bare.stderr[-2000:]}")
+    start = time.monotonic()
+    run = make("lab")
+    duration = round(time.monotonic() - start, 1)
+    if run.returncode != 0:
+        print(run.stdout[-3000:] + run.stderr[-2000:], file=sys.stderr)
+    # scripts/lab-up.sh writes the converge's summary (jovial_summary callback) here.
+    converge = json.loads((TOP / "build" / "lab" / "last-converge.json").read_text())
+    result = {
+        "node": HUB_NODE,
+        "duration_s": duration,
+        "rc": run.returncode,
+        "site_yml_s": round(converge.get("elapsed", 0), 1),
+        "changed": {h: s["changed"] for h, s in converge.get("stats", {}).items() if s["changed"]},
+        "expected_owner": ids,
+        "owner_before": before,
+    }
+    if run.returncode == 0:
+        try:
+            client, _ = user_server(access)
+            result["file_back"] = client.read_file(name) == token
+            result["owner_after"] = owner(HUB_NODE, user, f"{home}/{name}")
+            client.stop_server()
+        except HubError as exc:
+            result["file_back"] = False
+            result["error"] = str(exc)[:300]
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=2, help="etcd member recoveries")
+    parser.add_argument(
+        "--hub-node", action="store_true", help=f"also destroy {HUB_NODE} and re-create it"
+    )
     args = parser.parse_args()
     if not (TOP / "build" / "lab" / "access.env").is_file():
         print("no lab here: run `make lab` first", file=sys.stderr)
@@ -116,15 +212,25 @@ def main() -> int:
         print(f"etcd member recovery {n + 1}/{args.runs}: {runs[-1]}", flush=True)
         if runs[-1]["rc"] != 0:
             break
+    hub = None
+    if args.hub_node:
+        hub = hub_node()
+        print(f"hub node re-created: {hub}", flush=True)
     result = {
         "etcd_member": runs,
+        "hub_node": hub,
         "targets": {"etcd_member_s": 120},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (OUT / "lab_recovery.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"written: {OUT / 'lab_recovery.json'}")
-    return 0 if all(r["rc"] == 0 for r in runs) else 1
+    hub_ok = hub is None or (
+        hub["rc"] == 0
+        and hub.get("file_back")
+        and hub["owner_before"] == hub.get("owner_after") == hub["expected_owner"]
+    )
+    return 0 if all(r["rc"] == 0 for r in runs) and hub_ok else 1
 
 
 if __name__ == "__main__":

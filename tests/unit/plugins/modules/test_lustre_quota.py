@@ -123,3 +123,34 @@ def test_lfs_quota_failure_names_the_likely_causes(lustre_quota, capsys):
         "lfs quota -g astro /lustre/obs failed (is /lustre/obs a mounted"
     )
     assert "not on a mounted Lustre" in result["stderr"]
+
+
+MFS_LIMITS = (FIXTURES / "mfsgetquota_limits.txt").read_text()
+
+
+def test_moosefs_query_of_a_group_never_applied_fails_and_creates_nothing(
+    lustre_quota, capsys, tmp_path
+):
+    args = {"path": str(tmp_path), "group": "astro", "backend": "moosefs", "state": "query"}
+    result, calls = run(lustre_quota, args, capsys, [])
+    assert calls == []
+    assert result["failed"] is True
+    assert result["msg"] == (
+        f"lustre_quota: {tmp_path}/groups/astro does not exist: group astro's quota was never "
+        "applied; run playbooks/storage.yml"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_moosefs_query_reads_the_group_directory_without_changing_it(
+    lustre_quota, capsys, tmp_path
+):
+    directory = tmp_path / "groups" / "astro"
+    directory.mkdir(parents=True)
+    directory.chmod(0o700)
+    args = {"path": str(tmp_path), "group": "astro", "backend": "moosefs", "state": "query"}
+    result, calls = run(lustre_quota, args, capsys, [(0, MFS_LIMITS, "")])
+    assert calls == [[LFS, "-n", str(directory)]]  # get_bin_path is patched to LFS
+    assert result["changed"] is False
+    assert result["report"].startswith("group astro: ")
+    assert directory.stat().st_mode & 0o7777 == 0o700
