@@ -14,7 +14,7 @@ description:
     (such a member has no name yet).
   - Run it on a healthy member (delegate_to); it talks to that member's client endpoints.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   name:
     description: Member name (Jovial uses the inventory hostname). Not needed for state=list.

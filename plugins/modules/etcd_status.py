@@ -14,7 +14,7 @@ description:
   - Never changes anything. An unreachable or unhealthy endpoint is reported, not a failure;
     the module fails only when etcdctl cannot be run or prints something that is not JSON.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   endpoints:
     description: Client URLs to check (usually every member's).
@@ -51,6 +51,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""

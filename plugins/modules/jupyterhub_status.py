@@ -17,7 +17,7 @@ description:
   - The token needs the scopes C(list:users), C(read:users) and C(read:servers) (a service
     token with a role holding them).
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   url:
     description:
@@ -47,6 +47,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""

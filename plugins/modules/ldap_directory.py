@@ -66,10 +66,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reads and plans every entry (password checks are binds); writes nothing.
   diff_mode:
     support: full
+    description: One before/after diff per entry added, modified or deleted.
 requirements: [python3-ldap (python-ldap) on the host the module runs on]
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -45,10 +45,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 requirements: [ldap-utils (ldapsearch) on the host the module runs on]
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

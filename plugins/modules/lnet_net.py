@@ -17,7 +17,7 @@ description:
     differs, so C(lnet.service) brings the same networks back after a reboot.
   - Network names are compared as lnetctl shows them (C(o2ib0) is C(o2ib), C(tcp0) is C(tcp)).
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   name:
     description: The LNet network (C(o2ib0), C(o2ib1), C(tcp0)).

@@ -22,7 +22,7 @@ description:
     root is not squashed (the export's C(admin,maproot=0)). Unlike Lustre's, the limit counts
     everything under the directory, whoever owns it, and nothing of the group's elsewhere.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   path:
     description: Mount point of the Lustre filesystem on this client.
@@ -64,6 +64,7 @@ attributes:
     description: Reads the quota and reports what would change; runs no C(lfs setquota).
   diff_mode:
     support: full
+    description: The group's limits before and after.
 """
 
 EXAMPLES = r"""

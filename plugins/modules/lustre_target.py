@@ -26,7 +26,7 @@ description:
   - Both backends check after formatting (and for an existing target) that MMP is on
     (C(dumpe2fs -h)); a target without MMP is an error, since two servers could mount it.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   device:
     description: The block device (a stable path such as /dev/disk/by-id/dm-uuid-mpath-...).

@@ -15,7 +15,7 @@ description:
     (C(verified=false), C(error)), not a module failure, so a verify play can assert on it
     with its own message.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   host:
     description: Address or name to connect to.
@@ -42,6 +42,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""
