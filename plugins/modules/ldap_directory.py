@@ -114,11 +114,12 @@ from ansible.module_utils.ldap import changes_diff, entry_changes
 try:
     import ldap
     import ldap.sasl
-
-    HAS_LDAP = True
 except ImportError:
     HAS_LDAP = False
-    LDAP_IMPORT_ERROR = traceback.format_exc()
+    LDAP_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_LDAP = True
+    LDAP_IMPORT_ERROR = None
 
 
 def connect(params: dict):
