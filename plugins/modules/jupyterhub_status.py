@@ -152,7 +152,7 @@ def list_users(params: dict[str, Any]) -> list[Any]:
     headers = {"Authorization": f"token {params['api_token']}", "Accept": PAGINATION_MEDIA_TYPE}
     users: list[Any] = []
     offset: int | None = 0
-    for _ in range(MAX_PAGES):
+    for _page in range(MAX_PAGES):
         url = api_url(params["url"], "users", {"offset": offset, "limit": PAGE_SIZE})
         try:
             page, offset = users_page(get_json(url, params, headers))
