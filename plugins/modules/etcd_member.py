@@ -113,13 +113,23 @@ cmd:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.etcd import (
-    EtcdParseError,
-    find_member,
-    member_summary,
-    parse_member_add,
-    parse_member_list,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.etcd import (
+        EtcdParseError,
+        find_member,
+        member_summary,
+        parse_member_add,
+        parse_member_list,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.etcd import (
+        EtcdParseError,
+        find_member,
+        member_summary,
+        parse_member_add,
+        parse_member_list,
+    )
 
 
 def plan(

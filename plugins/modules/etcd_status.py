@@ -104,15 +104,27 @@ quorum:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.etcd import (
-    EtcdParseError,
-    hashes_agree,
-    parse_endpoint_hashkv,
-    parse_endpoint_health,
-    parse_endpoint_status,
-    parse_member_list,
-    quorum,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.etcd import (
+        EtcdParseError,
+        hashes_agree,
+        parse_endpoint_hashkv,
+        parse_endpoint_health,
+        parse_endpoint_status,
+        parse_member_list,
+        quorum,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.etcd import (
+        EtcdParseError,
+        hashes_agree,
+        parse_endpoint_hashkv,
+        parse_endpoint_health,
+        parse_endpoint_status,
+        parse_member_list,
+        quorum,
+    )
 
 
 def base_argv(params: dict[str, Any], endpoints: list[str]) -> list[str]:

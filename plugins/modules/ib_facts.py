@@ -73,13 +73,23 @@ problems:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.infiniband import (
-    InfinibandParseError,
-    merge,
-    parse_ibstat,
-    parse_ibv_devinfo,
-    port_problems,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.infiniband import (
+        InfinibandParseError,
+        merge,
+        parse_ibstat,
+        parse_ibv_devinfo,
+        port_problems,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.infiniband import (
+        InfinibandParseError,
+        merge,
+        parse_ibstat,
+        parse_ibv_devinfo,
+        port_problems,
+    )
 
 
 def main() -> None:

@@ -105,13 +105,23 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.jupyterhub_api import (
-    PAGINATION_MEDIA_TYPE,
-    api_url,
-    parse_version,
-    summarize_users,
-    users_page,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.jupyterhub_api import (
+        PAGINATION_MEDIA_TYPE,
+        api_url,
+        parse_version,
+        summarize_users,
+        users_page,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.jupyterhub_api import (
+        PAGINATION_MEDIA_TYPE,
+        api_url,
+        parse_version,
+        summarize_users,
+        users_page,
+    )
 from ansible.module_utils.urls import open_url
 
 PAGE_SIZE = 200

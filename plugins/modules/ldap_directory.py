@@ -109,7 +109,14 @@ deleted:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.ldap import changes_diff, entry_changes
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.ldap import (
+        changes_diff,
+        entry_changes,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.ldap import changes_diff, entry_changes
 
 try:
     import ldap

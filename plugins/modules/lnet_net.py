@@ -88,19 +88,35 @@ import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.lnet import (
-    HAS_YAML,
-    YAML_IMPORT_ERROR,
-    LNetDown,
-    LNetError,
-    describe,
-    find_net,
-    net_nids,
-    normalize_net,
-    parse_net_show,
-    plan,
-    predict,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.lnet import (
+        HAS_YAML,
+        YAML_IMPORT_ERROR,
+        LNetDown,
+        LNetError,
+        describe,
+        find_net,
+        net_nids,
+        normalize_net,
+        parse_net_show,
+        plan,
+        predict,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.lnet import (
+        HAS_YAML,
+        YAML_IMPORT_ERROR,
+        LNetDown,
+        LNetError,
+        describe,
+        find_net,
+        net_nids,
+        normalize_net,
+        parse_net_show,
+        plan,
+        predict,
+    )
 
 
 def main() -> None:

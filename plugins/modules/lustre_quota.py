@@ -116,17 +116,31 @@ import grp
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.lustre_quota import (
-    LIMIT_KEYS,
-    QuotaParseError,
-    desired_limits,
-    limits_differ,
-    mfs_quota_argvs,
-    parse_lfs_quota,
-    parse_mfsgetquota,
-    setquota_argv,
-    usage_report,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.lustre_quota import (
+        LIMIT_KEYS,
+        QuotaParseError,
+        desired_limits,
+        limits_differ,
+        mfs_quota_argvs,
+        parse_lfs_quota,
+        parse_mfsgetquota,
+        setquota_argv,
+        usage_report,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.lustre_quota import (
+        LIMIT_KEYS,
+        QuotaParseError,
+        desired_limits,
+        limits_differ,
+        mfs_quota_argvs,
+        parse_lfs_quota,
+        parse_mfsgetquota,
+        setquota_argv,
+        usage_report,
+    )
 
 
 def read(module: AnsibleModule, argv: list[str], parse, failure: str) -> dict:

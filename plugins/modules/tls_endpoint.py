@@ -86,7 +86,13 @@ import ssl
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.frontdoor import summarize_peercert
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.frontdoor import (
+        summarize_peercert,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.frontdoor import summarize_peercert
 
 
 def handshake(

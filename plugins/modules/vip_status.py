@@ -57,7 +57,14 @@ addresses:
 import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.frontdoor import parse_ip_addr_oneline, vips_held
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.frontdoor import (
+        parse_ip_addr_oneline,
+        vips_held,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.frontdoor import parse_ip_addr_oneline, vips_held
 
 IP_ARGV = ["ip", "-o", "addr", "show"]
 
