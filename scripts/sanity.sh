@@ -76,13 +76,16 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*.xml")):
     for case in ET.parse(path).iter("testcase"):
         skipped = case.find("skipped")
         if skipped is not None:
-            outcomes["skipped"].append(f"{test} ({skipped.text or 'no reason given'})")
+            reason = skipped.text or "no reason given"
+            if reason == "No tests applicable.":
+                reason = "no file in the collection it applies to"
+            outcomes["skipped"].append(f"{test}: {reason}")
         elif case.find("failure") is not None or case.find("error") is not None:
             outcomes["failed"].append(test)
         else:
             outcomes["passed"].append(test)
 for outcome, tests in outcomes.items():
-    print(f">> sanity {outcome} ({len(tests)}): {', '.join(tests) or '-'}")
+    print(f">> sanity {outcome} ({len(tests)}): {'; '.join(tests) or '-'}")
 EOF
 echo ">> sanity: $(( $(date +%s) - start )) s (ansible-test exit $rc)"
 exit "$rc"
