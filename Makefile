@@ -30,7 +30,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image kube-artifacts artifacts images images-test lab lab-node lab-down lab-verify test lint syntax unit molecule bench clean
+.PHONY: help deps image kube-artifacts artifacts images images-test lab lab-node lab-down lab-verify test lint syntax sanity unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,8 +66,8 @@ lab-verify: ## Run playbooks/verify.yml against the lab
 lab-down: ## Remove every container, network, volume and loop device of the lab
 	@scripts/lab-down.sh
 
-test: ## Everything CI runs: lint, unit tests, every Molecule scenario (each stage timed)
-	@for stage in deps artifacts lint unit molecule; do \
+test: ## Everything CI runs: lint, sanity, unit tests, every Molecule scenario (each stage timed)
+	@for stage in deps artifacts lint sanity unit molecule; do \
 	  start=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit 1; \
 	  echo ">> make $$stage: $$(( $$(date +%s) - start )) s"; \
 	done
@@ -82,6 +82,9 @@ syntax: deps ## ansible-playbook --syntax-check of every playbook
 	  echo ">> syntax-check $$pb"; \
 	  ansible-playbook -i inventories/lab --syntax-check $$pb >/dev/null; \
 	done
+
+sanity: deps ## ansible-test sanity on plugins/ as the collection jovial.platform (galaxy.yml), in build/
+	@scripts/sanity.sh
 
 unit: deps artifacts ## Unit tests (plugins, validator, filters) - no hosts; the lab inventory test reads the built checksums
 	pytest tests/unit
@@ -101,4 +104,4 @@ bench: deps image ## Benchmarks (write figures to build/bench/); BENCH=name runs
 	done
 
 clean: lab-down ## Remove the lab and build outputs (keeps the package cache)
-	rm -rf build/bench build/lab
+	rm -rf build/bench build/lab build/collections

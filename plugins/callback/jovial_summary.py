@@ -9,13 +9,6 @@ JSON (`make lab` prints it as the per-layer summary; tests/bench/ reads it for t
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from typing import Any
-
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = """
 name: jovial_summary
 type: aggregate
@@ -26,6 +19,13 @@ description:
 requirements:
   - enable in ansible.cfg (callbacks_enabled)
 """
+
+import json
+import os
+import time
+from typing import Any
+
+from ansible.plugins.callback import CallbackBase
 
 
 class CallbackModule(CallbackBase):

@@ -22,10 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+# The control node needs cryptography (pyproject.toml) for these filters to answer; without it
+# the plugin still loads (ansible-doc, plugin listing) and each filter says what is missing.
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError as _err:
+    CRYPTOGRAPHY_IMPORT_ERROR: ImportError | None = _err
+else:
+    CRYPTOGRAPHY_IMPORT_ERROR = None
 
 # The names community.crypto accepts for extended key usages, as OIDs.
 _USAGES = {
@@ -38,6 +46,14 @@ _USAGES = {
 }
 
 
+def _require_cryptography(what: str) -> None:
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        raise AnsibleFilterError(
+            f"{what} needs the Python package cryptography on the control node "
+            f"({CRYPTOGRAPHY_IMPORT_ERROR}); install it into Ansible's Python (make deps)"
+        )
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -45,7 +61,7 @@ def _mode(path: Path) -> int:
 def _wanted_sans(sans: list[str]) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for san in sans:
-        kind, _, value = str(san).partition(":")
+        kind, _sep, value = str(san).partition(":")
         if kind == "DNS":
             out.add(("DNS", value.lower()))
         elif kind == "IP":
@@ -90,6 +106,7 @@ def site_ca_issued_current(
     0700, key 0600, certificate 0644), the key is RSA of ``key_size`` bits, the certificate
     holds that key, is signed by ``ca_cert``, and names exactly ``common_name``, ``sans`` and
     the extended key ``usages`` asked for. Bad SAN or usage values raise AnsibleFilterError."""
+    _require_cryptography("site_ca_issued_current")
     wanted_sans = _wanted_sans(sans)
     wanted_usages = _usages(usages)
     folder = Path(issued_dir)
@@ -144,6 +161,7 @@ def site_ca_cert_status(
     it has expired, whether ``crl_pem`` lists it as revoked (and why), and whether it is due
     for re-issue (expired, revoked, or expiring within ``renew_days``). ``now`` (ISO 8601)
     is for tests. A cert_pem that is not a PEM certificate raises AnsibleFilterError."""
+    _require_cryptography("site_ca_cert_status")
     try:
         cert = x509.load_pem_x509_certificate(str(cert_pem).encode())
     except ValueError as err:
@@ -178,6 +196,7 @@ def site_ca_cert_status(
 def site_ca_crl_due(crl_pem: str | None, renew_days: int = 30, now: str | None = None) -> bool:
     """True when the CRL must be (re-)signed: there is none yet, or its nextUpdate is within
     ``renew_days`` (TLS clients that check it refuse every certificate once it is past)."""
+    _require_cryptography("site_ca_crl_due")
     crl = _load_crl(crl_pem, "site_ca_crl_due")
     if crl is None:
         return True
@@ -187,29 +206,31 @@ def site_ca_crl_due(crl_pem: str | None, renew_days: int = 30, now: str | None =
     return next_update - _now(now) < datetime.timedelta(days=int(renew_days))
 
 
-# community.crypto's short names for the attributes of a CA subject.
+# community.crypto's short names for the attributes of a CA subject (by NameOID attribute).
 _NAME_KEYS = {
-    NameOID.COMMON_NAME: "CN",
-    NameOID.ORGANIZATION_NAME: "O",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
-    NameOID.COUNTRY_NAME: "C",
-    NameOID.STATE_OR_PROVINCE_NAME: "ST",
-    NameOID.LOCALITY_NAME: "L",
-    NameOID.DOMAIN_COMPONENT: "DC",
-    NameOID.EMAIL_ADDRESS: "emailAddress",
+    "COMMON_NAME": "CN",
+    "ORGANIZATION_NAME": "O",
+    "ORGANIZATIONAL_UNIT_NAME": "OU",
+    "COUNTRY_NAME": "C",
+    "STATE_OR_PROVINCE_NAME": "ST",
+    "LOCALITY_NAME": "L",
+    "DOMAIN_COMPONENT": "DC",
+    "EMAIL_ADDRESS": "emailAddress",
 }
 
 
 def site_ca_name(ca_pem: str) -> list[dict[str, str]]:
     """The CA certificate's subject as community.crypto's ``issuer_ordered`` (a CRL must name
     its issuer exactly as the CA certificate does, also for a CA a site brings)."""
+    _require_cryptography("site_ca_name")
     try:
         ca = x509.load_pem_x509_certificate(str(ca_pem).encode())
     except ValueError as err:
         raise AnsibleFilterError(f"site_ca_name: not a PEM certificate ({err})") from err
+    keys = {getattr(NameOID, oid): key for oid, key in _NAME_KEYS.items()}
     out = []
     for attr in ca.subject:
-        key = _NAME_KEYS.get(attr.oid)
+        key = keys.get(attr.oid)
         if key is None:
             raise AnsibleFilterError(
                 f"site_ca_name: the CA subject attribute {attr.oid.dotted_string} "

@@ -21,7 +21,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 # Groups whose hosts Jovial configures (docs/inventory.md, "Groups").
 MANAGED_GROUPS: tuple[str, ...] = (
@@ -318,7 +318,9 @@ def _parse_address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Quoted: `A | B` of two classes is evaluated at import, which Python before 3.10 cannot do
+# (ansible-test checks module_utils for the oldest Python a managed host may run).
+Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
 
 
 def valid_networks(model: InventoryModel) -> dict[str, Network]:
@@ -760,7 +762,7 @@ def check_etcd_settings(model: InventoryModel) -> list[str]:
             )
         else:
             for position, san in enumerate(sans):
-                kind, _, value = san.partition(":") if isinstance(san, str) else ("", "", "")
+                kind, _sep, value = san.partition(":") if isinstance(san, str) else ("", "", "")
                 ok = (kind == "DNS" and all(_DNS_LABEL.match(x) for x in value.split("."))) or (
                     kind == "IP" and _parse_address(value) is not None
                 )
@@ -1299,7 +1301,7 @@ def check_lnet(model: InventoryModel) -> list[str]:
                 "LNet network, e.g. 10.80.0.41@o2ib0"
             )
             continue
-        address, _, net_name = nid.partition("@") if isinstance(nid, str) else ("", "", "")
+        address, _sep, net_name = nid.partition("@") if isinstance(nid, str) else ("", "", "")
         parsed = _parse_address(address)
         net = _lnet_net(net_name)
         if not isinstance(parsed, ipaddress.IPv4Address) or net is None:
@@ -2010,7 +2012,7 @@ def check_ldap_directory(model: InventoryModel) -> list[str]:
 
     present = sorted(
         item["name"]
-        for _, item in groups
+        for _group, item in groups
         if isinstance(item.get("name"), str) and item.get("state", "present") == "present"
     )
     choices = ", ".join(present) or "(none)"
@@ -2382,7 +2384,7 @@ def _kube_networks(model: InventoryModel, problems: list[str]) -> None:
                 "network would be unreachable from pods: pick a range no site network uses"
             )
         for label, address in vips:
-            if address in subnet and not any(address in net for _, net in clashes):
+            if address in subnet and not any(address in net for _clash, net in clashes):
                 problems.append(
                     f"{name} {subnet} holds the address {address} of {label}; that VIP would "
                     "be unreachable from pods: pick a range without any VIP"

@@ -9,9 +9,19 @@ lnetctl names network number 0 without its number (``o2ib`` for ``o2ib0``, ``tcp
 from __future__ import annotations
 
 import re
+import traceback
 from typing import Any
 
-import yaml
+# PyYAML is not in the Python standard library: lnet_net fails with missing_required_lib when
+# the host lacks it (python3-yaml), instead of an ImportError traceback.
+try:
+    import yaml
+except ImportError:
+    HAS_YAML = False
+    YAML_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
 
 _NET = re.compile(r"^(?P<type>[a-z][a-z0-9]*?[a-z])(?P<num>\d*)$")
 LNET_DOWN_ERRNO = -100  # lnetctl's "cannot get networks: Network is down"

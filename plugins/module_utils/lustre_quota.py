@@ -127,11 +127,11 @@ def parse_lfs_quota(text: str) -> dict[str, Any]:
     if any(f.rstrip("*]")[-1:].isalpha() for f in fields[:3]):
         raise QuotaParseError(f"lfs quota output is human-readable (-h), expected kbytes: {text!r}")
     used_b, over_b, inacc_b = _number(fields[0], text)
-    soft_b, _, inacc_sb = _number(fields[1], text)
-    hard_b, _, inacc_hb = _number(fields[2], text)
+    soft_b, _over, inacc_sb = _number(fields[1], text)
+    hard_b, _over, inacc_hb = _number(fields[2], text)
     used_i, over_i, inacc_i = _number(fields[4], text)
-    soft_i, _, inacc_si = _number(fields[5], text)
-    hard_i, _, inacc_hi = _number(fields[6], text)
+    soft_i, _over, inacc_si = _number(fields[5], text)
+    hard_i, _over, inacc_hi = _number(fields[6], text)
     return {
         "mount": mount,
         "block_used": used_b,

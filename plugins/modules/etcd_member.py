@@ -1,23 +1,25 @@
 #!/usr/bin/python
-"""Ansible module etcd_member: list, add (as learner), remove and promote etcd members."""
+"""Ansible module etcd_member: add (as learner), remove and promote etcd members."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
 module: etcd_member
-short_description: List, add, remove or promote one etcd cluster member
+short_description: Add, remove or promote one etcd cluster member
 description:
   - Reads C(etcdctl -w json member list) first and changes the membership only when it differs
     from the requested state, with C(member add), C(member remove) or C(member promote).
   - A member is found by its name, or by its peer URLs when it was added but never started
     (such a member has no name yet).
   - Run it on a healthy member (delegate_to); it talks to that member's client endpoints.
+  - Every run returns the member list it read (I(members)). To only read the members, use
+    C(etcd_status), which changes nothing.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   name:
-    description: Member name (Jovial uses the inventory hostname). Not needed for state=list.
+    description: Member name (Jovial uses the inventory hostname).
     type: str
   peer_urls:
     description: The member's peer URLs; required for state=present.
@@ -31,9 +33,8 @@ options:
       - C(promoted) promotes it from learner to voting member (no change when it already
         votes; fails when it is missing or etcd says the learner is not caught up yet, so
         retry with until).
-      - C(list) only returns the members.
     type: str
-    choices: [present, absent, promoted, list]
+    choices: [present, absent, promoted]
     default: present
   learner:
     description: Add as a non-voting learner (promote it with state=promoted once caught up).
@@ -112,13 +113,23 @@ cmd:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.etcd import (
-    EtcdParseError,
-    find_member,
-    member_summary,
-    parse_member_add,
-    parse_member_list,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.etcd import (
+        EtcdParseError,
+        find_member,
+        member_summary,
+        parse_member_add,
+        parse_member_list,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.etcd import (
+        EtcdParseError,
+        find_member,
+        member_summary,
+        parse_member_add,
+        parse_member_list,
+    )
 
 
 def plan(
@@ -126,8 +137,6 @@ def plan(
 ) -> tuple[list[str] | None, dict[str, Any] | None]:
     """(etcdctl arguments that reach the state or None, the member as found). Pure."""
     current = find_member(members, name, peer_urls)
-    if state == "list":
-        return None, current
     if state == "absent":
         return (["member", "remove", current["id"]] if current else None), current
     if state == "promoted":
@@ -150,7 +159,7 @@ def main() -> None:
             "state": {
                 "type": "str",
                 "default": "present",
-                "choices": ["present", "absent", "promoted", "list"],
+                "choices": ["present", "absent", "promoted"],
             },
             "learner": {"type": "bool", "default": True},
             "endpoints": {"type": "list", "elements": "str", "required": True},

@@ -14,7 +14,7 @@ description:
   - Never changes anything. An unreachable or unhealthy endpoint is reported, not a failure;
     the module fails only when etcdctl cannot be run or prints something that is not JSON.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   endpoints:
     description: Client URLs to check (usually every member's).
@@ -51,6 +51,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""
@@ -103,15 +104,27 @@ quorum:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.etcd import (
-    EtcdParseError,
-    hashes_agree,
-    parse_endpoint_hashkv,
-    parse_endpoint_health,
-    parse_endpoint_status,
-    parse_member_list,
-    quorum,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.etcd import (
+        EtcdParseError,
+        hashes_agree,
+        parse_endpoint_hashkv,
+        parse_endpoint_health,
+        parse_endpoint_status,
+        parse_member_list,
+        quorum,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.etcd import (
+        EtcdParseError,
+        hashes_agree,
+        parse_endpoint_hashkv,
+        parse_endpoint_health,
+        parse_endpoint_status,
+        parse_member_list,
+        quorum,
+    )
 
 
 def base_argv(params: dict[str, Any], endpoints: list[str]) -> list[str]:

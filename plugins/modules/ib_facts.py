@@ -16,7 +16,7 @@ description:
   - Fails with the package to install when ibstat is missing. A host without HCAs gets an
     empty device list (ibstat prints nothing there).
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   device:
     description: Only this HCA (e.g. C(mlx5_0)).
@@ -35,6 +35,7 @@ attributes:
     description: Only reads.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""
@@ -51,7 +52,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: C(infiniband.devices) (device -> fields and C(ports), port number -> fields).
+  description: C(infiniband.devices) (device -> fields and C(ports), port number -> fields;
+    port numbers are strings, as in any JSON object key).
   type: dict
   returned: always
   sample:
@@ -61,7 +63,7 @@ ansible_facts:
           fw_ver: 20.31.1014
           node_guid: "0x0c42a10300ab1234"
           ports:
-            1: {state: Active, physical_state: LinkUp, rate: 100, base_lid: 12, sm_lid: 1,
+            "1": {state: Active, physical_state: LinkUp, rate: 100, base_lid: 12, sm_lid: 1,
                 link_layer: InfiniBand, port_guid: "0x0c42a10300ab1235"}
 problems:
   description: InfiniBand ports not Active/LinkUp or below I(min_rate), one sentence each.
@@ -71,13 +73,23 @@ problems:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.infiniband import (
-    InfinibandParseError,
-    merge,
-    parse_ibstat,
-    parse_ibv_devinfo,
-    port_problems,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.infiniband import (
+        InfinibandParseError,
+        merge,
+        parse_ibstat,
+        parse_ibv_devinfo,
+        port_problems,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.infiniband import (
+        InfinibandParseError,
+        merge,
+        parse_ibstat,
+        parse_ibv_devinfo,
+        port_problems,
+    )
 
 
 def main() -> None:

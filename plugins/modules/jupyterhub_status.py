@@ -17,7 +17,7 @@ description:
   - The token needs the scopes C(list:users), C(read:users) and C(read:servers) (a service
     token with a role holding them).
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   url:
     description:
@@ -47,6 +47,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""
@@ -104,13 +105,23 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.jupyterhub_api import (
-    PAGINATION_MEDIA_TYPE,
-    api_url,
-    parse_version,
-    summarize_users,
-    users_page,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.jupyterhub_api import (
+        PAGINATION_MEDIA_TYPE,
+        api_url,
+        parse_version,
+        summarize_users,
+        users_page,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.jupyterhub_api import (
+        PAGINATION_MEDIA_TYPE,
+        api_url,
+        parse_version,
+        summarize_users,
+        users_page,
+    )
 from ansible.module_utils.urls import open_url
 
 PAGE_SIZE = 200
@@ -151,7 +162,7 @@ def list_users(params: dict[str, Any]) -> list[Any]:
     headers = {"Authorization": f"token {params['api_token']}", "Accept": PAGINATION_MEDIA_TYPE}
     users: list[Any] = []
     offset: int | None = 0
-    for _ in range(MAX_PAGES):
+    for _page in range(MAX_PAGES):
         url = api_url(params["url"], "users", {"offset": offset, "limit": PAGE_SIZE})
         try:
             page, offset = users_page(get_json(url, params, headers))

@@ -15,7 +15,7 @@ description:
   - A namespace the manifests create is not there yet for the dry run; kubectl diff's
     C(namespaces "x" not found) is then a difference, and apply creates it in file order.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   src:
     description: A manifest file, or a directory of them, on the host.

@@ -66,10 +66,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reads and plans every entry (password checks are binds); writes nothing.
   diff_mode:
     support: full
+    description: One before/after diff per entry added, modified or deleted.
 requirements: [python3-ldap (python-ldap) on the host the module runs on]
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -107,16 +109,24 @@ deleted:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.ldap import changes_diff, entry_changes
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.ldap import (
+        changes_diff,
+        entry_changes,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.ldap import changes_diff, entry_changes
 
 try:
     import ldap
     import ldap.sasl
-
-    HAS_LDAP = True
 except ImportError:
     HAS_LDAP = False
-    LDAP_IMPORT_ERROR = traceback.format_exc()
+    LDAP_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_LDAP = True
+    LDAP_IMPORT_ERROR = None
 
 
 def connect(params: dict):

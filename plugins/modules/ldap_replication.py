@@ -45,10 +45,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 requirements: [ldap-utils (ldapsearch) on the host the module runs on]
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -95,7 +97,15 @@ behind:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.ldap import LdifError, compare_context_csns, context_csns
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.ldap import (
+        LdifError,
+        compare_context_csns,
+        context_csns,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.ldap import LdifError, compare_context_csns, context_csns
 
 
 def search_argv(

@@ -17,7 +17,8 @@ description:
     differs, so C(lnet.service) brings the same networks back after a reboot.
   - Network names are compared as lnetctl shows them (C(o2ib0) is C(o2ib), C(tcp0) is C(tcp)).
 version_added: "0.1.0"
-author: Jovial
+requirements: [PyYAML (python3-yaml) on the host the module runs on]
+author: Jovial maintainers (!UNKNOWN)
 options:
   name:
     description: The LNet network (C(o2ib0), C(o2ib1), C(tcp0)).
@@ -86,18 +87,36 @@ commands:
 import os
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.lnet import (
-    LNetDown,
-    LNetError,
-    describe,
-    find_net,
-    net_nids,
-    normalize_net,
-    parse_net_show,
-    plan,
-    predict,
-)
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.lnet import (
+        HAS_YAML,
+        YAML_IMPORT_ERROR,
+        LNetDown,
+        LNetError,
+        describe,
+        find_net,
+        net_nids,
+        normalize_net,
+        parse_net_show,
+        plan,
+        predict,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.lnet import (
+        HAS_YAML,
+        YAML_IMPORT_ERROR,
+        LNetDown,
+        LNetError,
+        describe,
+        find_net,
+        net_nids,
+        normalize_net,
+        parse_net_show,
+        plan,
+        predict,
+    )
 
 
 def main() -> None:
@@ -112,6 +131,8 @@ def main() -> None:
         required_if=[("state", "present", ("interfaces",))],
         supports_check_mode=True,
     )
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     module.run_command_environ_update = {"LANG": "C", "LC_ALL": "C"}
     p = module.params
     lnetctl = module.get_bin_path("lnetctl")

@@ -22,7 +22,7 @@ description:
     root is not squashed (the export's C(admin,maproot=0)). Unlike Lustre's, the limit counts
     everything under the directory, whoever owns it, and nothing of the group's elsewhere.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   path:
     description: Mount point of the Lustre filesystem on this client.
@@ -64,6 +64,7 @@ attributes:
     description: Reads the quota and reports what would change; runs no C(lfs setquota).
   diff_mode:
     support: full
+    description: The group's limits before and after.
 """
 
 EXAMPLES = r"""
@@ -115,17 +116,31 @@ import grp
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.lustre_quota import (
-    LIMIT_KEYS,
-    QuotaParseError,
-    desired_limits,
-    limits_differ,
-    mfs_quota_argvs,
-    parse_lfs_quota,
-    parse_mfsgetquota,
-    setquota_argv,
-    usage_report,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.lustre_quota import (
+        LIMIT_KEYS,
+        QuotaParseError,
+        desired_limits,
+        limits_differ,
+        mfs_quota_argvs,
+        parse_lfs_quota,
+        parse_mfsgetquota,
+        setquota_argv,
+        usage_report,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.lustre_quota import (
+        LIMIT_KEYS,
+        QuotaParseError,
+        desired_limits,
+        limits_differ,
+        mfs_quota_argvs,
+        parse_lfs_quota,
+        parse_mfsgetquota,
+        setquota_argv,
+        usage_report,
+    )
 
 
 def read(module: AnsibleModule, argv: list[str], parse, failure: str) -> dict:

@@ -26,7 +26,7 @@ description:
   - Both backends check after formatting (and for an existing target) that MMP is on
     (C(dumpe2fs -h)); a target without MMP is an error, since two servers could mount it.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   device:
     description: The block device (a stable path such as /dev/disk/by-id/dm-uuid-mpath-...).
@@ -185,25 +185,47 @@ import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.lustre import (
-    LustreParseError,
-    classify,
-    lustre_argument_problems,
-    mkfs_ext4_argv,
-    mkfs_lustre_argv,
-    mount_sources,
-    parse_blkid_export,
-    parse_dumpe2fs_header,
-    parse_lctl_dl,
-    parse_recovery_status,
-    parse_tunefs_dryrun,
-    recovery_param,
-    reformat_problem,
-    refusal,
-    target_label,
-    target_problems,
-    target_running,
-)
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.lustre import (
+        LustreParseError,
+        classify,
+        lustre_argument_problems,
+        mkfs_ext4_argv,
+        mkfs_lustre_argv,
+        mount_sources,
+        parse_blkid_export,
+        parse_dumpe2fs_header,
+        parse_lctl_dl,
+        parse_recovery_status,
+        parse_tunefs_dryrun,
+        recovery_param,
+        reformat_problem,
+        refusal,
+        target_label,
+        target_problems,
+        target_running,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.lustre import (
+        LustreParseError,
+        classify,
+        lustre_argument_problems,
+        mkfs_ext4_argv,
+        mkfs_lustre_argv,
+        mount_sources,
+        parse_blkid_export,
+        parse_dumpe2fs_header,
+        parse_lctl_dl,
+        parse_recovery_status,
+        parse_tunefs_dryrun,
+        recovery_param,
+        reformat_problem,
+        refusal,
+        target_label,
+        target_problems,
+        target_running,
+    )
 
 BLKID_NOTHING_FOUND = 2  # blkid's exit status when the device has no signature
 

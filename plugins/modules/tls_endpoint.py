@@ -15,7 +15,7 @@ description:
     (C(verified=false), C(error)), not a module failure, so a verify play can assert on it
     with its own message.
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   host:
     description: Address or name to connect to.
@@ -42,6 +42,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""
@@ -85,7 +86,13 @@ import ssl
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.frontdoor import summarize_peercert
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.frontdoor import (
+        summarize_peercert,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.frontdoor import summarize_peercert
 
 
 def handshake(

@@ -13,7 +13,7 @@ description:
   - Never changes anything. Run it on every carrier of a VIP and compare the results; exactly
     one of them must hold it (playbooks/verify.yml).
 version_added: "0.1.0"
-author: Jovial
+author: Jovial maintainers (!UNKNOWN)
 options:
   addresses:
     description: VIP addresses to look for.
@@ -26,6 +26,7 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Returns no diff; the module only reads.
 """
 
 EXAMPLES = r"""
@@ -56,7 +57,14 @@ addresses:
 import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.frontdoor import parse_ip_addr_oneline, vips_held
+
+try:  # as the collection jovial.platform (ansible-test, or installed)
+    from ansible_collections.jovial.platform.plugins.module_utils.frontdoor import (
+        parse_ip_addr_oneline,
+        vips_held,
+    )
+except ImportError:  # from this checkout's roles (ansible.cfg's module_utils path)
+    from ansible.module_utils.frontdoor import parse_ip_addr_oneline, vips_held
 
 IP_ARGV = ["ip", "-o", "addr", "show"]
 

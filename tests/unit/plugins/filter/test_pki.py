@@ -336,3 +336,20 @@ def test_the_serial_is_printed_as_openssl_prints_it(pki, ca):
         .sign(ca_key, hashes.SHA256())
     )
     assert pki.site_ca_cert_status(_pem(cert))["serial"] == "0ABC12"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("site_ca_issued_current", ("/nonexistent", "h", "/ca.crt", "h", [], [], 2048)),
+        ("site_ca_cert_status", ("not a certificate",)),
+        ("site_ca_crl_due", (None,)),
+        ("site_ca_name", ("not a certificate",)),
+    ],
+)
+def test_without_cryptography_each_filter_says_what_is_missing(pki, monkeypatch, name, args):
+    """The plugin loads without cryptography (ansible-doc, plugin listing); a filter then
+    fails naming the package instead of with a NameError."""
+    monkeypatch.setattr(pki, "CRYPTOGRAPHY_IMPORT_ERROR", ImportError("No module named 'x'"))
+    with pytest.raises(AnsibleFilterError, match=f"{name} needs the Python package cryptography"):
+        pki.FilterModule().filters()[name](*args)

@@ -4,6 +4,9 @@ describes the options the module really takes (what ansible-test's validate-modu
 A DOCUMENTATION block that is not valid YAML (a bare ``: `` in a description, say) makes
 ansible-doc fail and hides the module's help from operators; an option documented but not
 accepted, or accepted but not documented, misleads them.
+
+A module file without main() documents the action plugin of the same name (as
+ansible.builtin.debug does); its options are the argument_spec that action validates.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import pytest
 import yaml
 from ansible.parsing.plugin_docs import read_docstring
 
-MODULES = sorted((Path(__file__).resolve().parents[4] / "plugins" / "modules").glob("*.py"))
+PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
+MODULES = sorted((PLUGINS / "modules").glob("*.py"))
 
 
 class _Captured(Exception):
@@ -25,11 +29,34 @@ class _Captured(Exception):
         self.spec = spec
 
 
-def argument_spec(path: Path) -> dict[str, Any]:
-    """The argument_spec main() hands to AnsibleModule, captured before anything runs."""
-    spec_loader = importlib.util.spec_from_file_location(f"_doccheck_{path.stem}", path)
+def _load(path: Path, prefix: str) -> Any:
+    spec_loader = importlib.util.spec_from_file_location(f"{prefix}{path.stem}", path)
     module = importlib.util.module_from_spec(spec_loader)
     spec_loader.loader.exec_module(module)
+    return module
+
+
+def action_argument_spec(name: str) -> dict[str, Any]:
+    """The argument_spec plugins/action/<name>.py validates first thing in run(), captured."""
+    path = PLUGINS / "action" / f"{name}.py"
+    assert path.is_file(), f"modules/{name}.py has no main() and there is no action/{name}.py"
+    action = object.__new__(_load(path, "_doccheck_action_").ActionModule)
+
+    def capture(argument_spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        raise _Captured(argument_spec or {})
+
+    action.validate_argument_spec = capture
+    with pytest.raises(_Captured) as captured:
+        action.run(task_vars={})
+    return captured.value.spec
+
+
+def argument_spec(path: Path) -> dict[str, Any]:
+    """The argument_spec main() hands to AnsibleModule, captured before anything runs (for
+    an action's documentation, the argument_spec the action validates)."""
+    module = _load(path, "_doccheck_")
+    if not hasattr(module, "main"):
+        return action_argument_spec(path.stem)
 
     def capture(*args: Any, **kwargs: Any) -> None:
         raise _Captured(kwargs.get("argument_spec", args[0] if args else {}))

@@ -157,7 +157,7 @@ def test_promote_a_missing_member_says_to_add_it(etcd_member, capsys):
 
 
 def test_member_list_failure_is_reported(etcd_member, capsys):
-    args = {**ARGS, "state": "list"}
+    args = {**ARGS, "name": "me-etcd3", "state": "absent"}
     result, _ = run(etcd_member, args, capsys, [(1, "", "Error: context deadline exceeded")])
     assert result["failed"] is True
     assert result["msg"] == "etcdctl member list failed"

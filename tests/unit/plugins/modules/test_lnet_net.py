@@ -107,3 +107,15 @@ def test_missing_lnetctl(lnet_net, capsys):
         lnet_net, {"name": "o2ib0", "interfaces": ["ib0"]}, capsys, [], lnetctl=None
     )
     assert result["failed"] is True and "lnetctl is not installed" in result["msg"] and calls == []
+
+
+def test_missing_pyyaml_fails_naming_it_and_runs_nothing(lnet_net, capsys):
+    """A host without PyYAML (python3-yaml): missing_required_lib's message, no lnetctl run."""
+    with (
+        patch.object(lnet_net, "HAS_YAML", False),
+        patch.object(lnet_net, "YAML_IMPORT_ERROR", "ModuleNotFoundError: No module named 'yaml'"),
+    ):
+        result, calls = run(lnet_net, {"name": "tcp0", "interfaces": ["eth1"]}, capsys, [])
+    assert calls == []
+    assert result["failed"] is True
+    assert "Failed to import the required Python library (PyYAML)" in result["msg"]
