@@ -17,6 +17,15 @@ if [[ -n $networks ]]; then
   echo ">> removing networks: $(echo $networks)"
   podman network rm $networks >/dev/null
 fi
+# podman 4.3 keeps a network's address allocations after `network rm` (its IPAM database in
+# /run/containers/networks). One left by a node removed while running (`podman rm -f`) makes
+# every later lab fail with "IPAM error: requested ip address ... is already allocated". The
+# database only holds running containers' addresses: with no container left it is dropped.
+ipam_db=/run/containers/networks/ipam.db
+if [[ -n $networks && -f $ipam_db && -z $(podman ps -aq) ]]; then
+  echo ">> dropping podman's address allocations (no container left)"
+  rm -f "$ipam_db"
+fi
 volumes=$(podman volume ls --filter label=jovial.lab=true --format '{{.Name}}')
 if [[ -n $volumes ]]; then
   echo ">> removing volumes: $(echo $volumes)"

@@ -213,6 +213,7 @@ def test_health_reports_not_mounted_honestly(health_script):
     assert json.loads(proc.stdout) == {
         "healthy": False,
         "code": 1,
+        "backend": "lustre",  # verify.yml reads quotas with the backend it names
         "mountpoint": "/lustre/obs",
         "reason": "/lustre/obs is not mounted",
     }
