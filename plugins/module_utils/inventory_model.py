@@ -129,6 +129,8 @@ SITE_VARIABLES: tuple[str, ...] = (
     "lustre_fsname",
     "lustre_server_backend",
     "lnet_networks",
+    # science groups' quotas on the shared filesystem (check_lustre_quotas)
+    "lustre_quotas",
     # where clients mount the filesystem and where homes live (check_home_root)
     "lustre_client_mount_root",
     "ldap_client_home_root",
@@ -1233,6 +1235,37 @@ def check_home_root(model: InventoryModel) -> list[str]:
         f"lustre_client mounts at {mount} (lustre_mount_root/lustre_fsname): homes there would "
         f"sit on each node's own disk and be lost with it; set ldap_home_root: {mount}/home"
     ]
+
+
+def check_lustre_quotas(model: InventoryModel) -> list[str]:
+    """Each lustre_quotas entry names a group of the directory (ldap_groups, when the site
+    manages it): the storage layer applies quotas by that group's gid before SSSD runs."""
+    quotas = model.site.get("lustre_quotas")
+    if "lustre_quotas" in model.unresolved or quotas is None:
+        return []
+    example = "[{group: astro, block_hardlimit: 10T, inode_hardlimit: 10000000}]"
+    if not _is_list(quotas):
+        return [f"lustre_quotas: expected a list of mappings, {_got(quotas)}; e.g. {example}"]
+    groups = None
+    if "ldap_groups" not in model.unresolved and _is_list(model.site.get("ldap_groups")):
+        groups = [
+            g.get("name")
+            for g in model.site["ldap_groups"]
+            if isinstance(g, Mapping) and g.get("state", "present") == "present"
+        ]
+    problems = []
+    for position, entry in enumerate(quotas):
+        group = entry.get("group") if isinstance(entry, Mapping) else None
+        if not isinstance(group, str) or not group:
+            problems.append(
+                f"lustre_quotas[{position}]: {show(entry)} names no group; e.g. {example}"
+            )
+        elif groups is not None and group not in groups:
+            problems.append(
+                f"lustre_quotas[{group}]: group {group} is not a present group of ldap_groups; "
+                "add it to ldap_groups (its gid is what the quota is set on) or remove the quota"
+            )
+    return problems
 
 
 def _lnet_names(model: InventoryModel, problems: list[str]) -> dict[str, str] | None:
@@ -2760,6 +2793,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_lustre_pairs,
     check_lustre_backend,
     check_moosefs,
+    check_lustre_quotas,
     check_home_root,
     check_lnet,
     check_fencing,

@@ -32,6 +32,13 @@ options:
     description: Group name (resolvable on the client, e.g. through SSSD) or numeric gid.
     type: str
     required: true
+  gid:
+    description:
+      - The group's numeric id. Given, it is used instead of resolving I(group) on this client
+        (the quota commands get the number, the MooseFS directory keeps the name), since on a
+        new site the storage layer converges before LDAP and SSSD and the name does not
+        resolve yet.
+    type: int
   block_softlimit:
     description:
       - Soft block limit; kbytes, or a size with a k, M, G, T or P suffix (base 1024). 0 or
@@ -193,12 +200,17 @@ def read_mfs_quota(module: AnsibleModule, tool: str, directory: str) -> dict:
     )
 
 
-def group_directory(module: AnsibleModule, path: str, group: str) -> tuple[str, bool]:
+def group_directory(
+    module: AnsibleModule, path: str, group: str, gid: int | None
+) -> tuple[str, bool]:
     """<path>/groups/<group>, owned by root and the group, mode 2770; (directory, changed)."""
     try:
-        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+        if gid is None:
+            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
     except KeyError:
-        module.fail_json(msg=f"lustre_quota: group {group} is not known on this client (SSSD?)")
+        module.fail_json(
+            msg=f"lustre_quota: group {group} is not known on this client (SSSD?); give its gid"
+        )
     directory = os.path.join(path, "groups", group)
     changed = False
     for each in (os.path.join(path, "groups"), directory):
@@ -224,7 +236,9 @@ def group_directory(module: AnsibleModule, path: str, group: str) -> tuple[str, 
     return directory, changed
 
 
-def moosefs(module: AnsibleModule, group: str, path: str, limits: dict | None) -> None:
+def moosefs(
+    module: AnsibleModule, group: str, gid: int | None, path: str, limits: dict | None
+) -> None:
     tools = {
         t: module.get_bin_path(t, required=True)
         for t in ("mfsgetquota", "mfssetquota", "mfsdelquota")
@@ -237,7 +251,7 @@ def moosefs(module: AnsibleModule, group: str, path: str, limits: dict | None) -
                 "applied; run playbooks/storage.yml"
             )
     else:
-        directory, changed = group_directory(module, path, group)
+        directory, changed = group_directory(module, path, group, gid)
     if module.check_mode and changed:
         module.exit_json(changed=True, directory=directory, quota={}, report=f"{group}: new")
     current = read_mfs_quota(module, tools["mfsgetquota"], directory)
@@ -263,6 +277,7 @@ def main() -> None:
         argument_spec={
             "path": {"type": "path", "required": True},
             "group": {"type": "str", "required": True},
+            "gid": {"type": "int"},
             "block_softlimit": {"type": "str"},
             "block_hardlimit": {"type": "str"},
             "inode_softlimit": {"type": "str"},
@@ -282,16 +297,18 @@ def main() -> None:
         except ValueError as exc:
             module.fail_json(msg=f"lustre_quota group {group}: {exc}")
     if params["backend"] == "moosefs":
-        moosefs(module, group, path, limits)
+        moosefs(module, group, params["gid"], path, limits)
     lfs = module.get_bin_path("lfs", required=True)
-    current = read_quota(module, lfs, group, path)
+    # lfs takes the gid where the name does not resolve yet.
+    who = group if params["gid"] is None else str(params["gid"])
+    current = read_quota(module, lfs, who, path)
     result: dict = {"changed": False, "quota": current}
     if limits is None:
         module.exit_json(report=usage_report(group, current), **result)
     result["limits"] = limits
     changes = limits_differ(current, limits)
     if changes:
-        argv = setquota_argv(lfs, group, limits, path)
+        argv = setquota_argv(lfs, who, limits, path)
         result.update(changed=True, cmd=argv)
         if module._diff:
             result["diff"] = {
@@ -304,7 +321,7 @@ def main() -> None:
             result["quota"] = apply(
                 module,
                 [argv],
-                lambda: read_quota(module, lfs, group, path),
+                lambda: read_quota(module, lfs, who, path),
                 limits,
                 f"lfs setquota -g {group} {path}",
             )

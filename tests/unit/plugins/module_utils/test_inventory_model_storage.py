@@ -348,3 +348,50 @@ def test_homes_must_be_on_the_shared_filesystem(home, expected):
         )
 
     assert [p for p in problems(homes) if "ldap_home_root" in p] == expected
+
+
+GROUPS = [
+    {"name": "astro", "gid": 10100},
+    {"name": "retired", "gid": 10101, "state": "absent"},
+]
+
+
+@pytest.mark.parametrize(
+    ("quotas", "expected"),
+    [
+        ([{"group": "astro", "block_hardlimit": "10T"}], []),
+        (
+            [{"group": "radio", "block_hardlimit": "10T"}],
+            [
+                "lustre_quotas[radio]: group radio is not a present group of ldap_groups; add it "
+                "to ldap_groups (its gid is what the quota is set on) or remove the quota"
+            ],
+        ),
+        (
+            [{"group": "retired"}],
+            [
+                "lustre_quotas[retired]: group retired is not a present group of ldap_groups; "
+                "add it to ldap_groups (its gid is what the quota is set on) or remove the quota"
+            ],
+        ),
+        (
+            [{"block_hardlimit": "10T"}],
+            [
+                "lustre_quotas[0]: {'block_hardlimit': '10T'} names no group; e.g. [{group: "
+                "astro, block_hardlimit: 10T, inode_hardlimit: 10000000}]"
+            ],
+        ),
+        (
+            {"group": "astro"},
+            [
+                "lustre_quotas: expected a list of mappings, got a mapping ({'group': 'astro'}); "
+                "e.g. [{group: astro, block_hardlimit: 10T, inode_hardlimit: 10000000}]"
+            ],
+        ),
+    ],
+)
+def test_quotas_name_groups_of_the_directory(quotas, expected):
+    def change(data):
+        data["site"].update(ldap_groups=GROUPS, lustre_quotas=quotas)
+
+    assert [p for p in problems(change) if "lustre_quotas" in p] == expected

@@ -4,6 +4,7 @@ nothing in check mode (lfs replayed from fixtures/lustre_quota)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from unittest.mock import patch
 
@@ -154,3 +155,28 @@ def test_moosefs_query_reads_the_group_directory_without_changing_it(
     assert result["changed"] is False
     assert result["report"].startswith("group astro: ")
     assert directory.stat().st_mode & 0o7777 == 0o700
+
+
+def test_a_gid_is_what_lfs_gets_while_the_name_does_not_resolve(lustre_quota, capsys):
+    result, calls = run(lustre_quota, {**ASTRO, "gid": 10100}, capsys, [(0, GSI, "")])
+    assert calls == [[LFS, "quota", "-q", "-g", "10100", "/lustre/obs"]]
+    assert result["report"].startswith("group astro: ")
+
+
+def test_moosefs_group_directory_gets_the_gid_given(lustre_quota, capsys, tmp_path):
+    """No such group on this machine: the directory is still made, named for the group and
+    owned by the gid given (as root; chown needs it)."""
+    if os.geteuid() != 0:
+        pytest.skip("chown to another gid needs root")
+    args = {
+        "path": str(tmp_path),
+        "group": "no-such-group-here",
+        "gid": 54321,
+        "backend": "moosefs",
+        "block_hardlimit": "200M",  # the limits mfsgetquota_limits.txt reports: nothing to set
+        "inode_hardlimit": "1000",
+    }
+    result, _ = run(lustre_quota, args, capsys, [(0, MFS_LIMITS, "")])
+    directory = tmp_path / "groups" / "no-such-group-here"
+    assert (directory.stat().st_gid, directory.stat().st_mode & 0o7777) == (54321, 0o2770)
+    assert result["directory"] == str(directory)
