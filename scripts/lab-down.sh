@@ -10,7 +10,14 @@ export CONTAINERS_CONF=${CONTAINERS_CONF:-$top/images/base/containers.conf}
 containers=$(podman ps -a --filter label=jovial.lab=true --format '{{.Names}}')
 if [[ -n $containers ]]; then
   echo ">> removing containers: $(echo $containers)"
-  podman rm --force --volumes --time 5 $containers >/dev/null
+  # A storage node can stop by itself while its partner is being removed (podman then fails
+  # with "container state improper: stopped"): what is left is removed again.
+  for attempt in 1 2 3; do
+    podman rm --force --volumes --time 5 $containers >/dev/null && break
+    containers=$(podman ps -a --filter label=jovial.lab=true --format '{{.Names}}')
+    [[ -n $containers && $attempt -lt 3 ]] || break
+    echo ">> removing again: $(echo $containers)"
+  done
 fi
 networks=$(podman network ls --filter label=jovial.lab=true --format '{{.Name}}')
 if [[ -n $networks ]]; then
