@@ -60,8 +60,9 @@ lab: deps image kube-artifacts ## Build the lab, converge site.yml on it, print 
 lab-node: deps image ## Re-create one lab node bare from the image (NODE=hub1), converging nothing
 	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-node.sh "$(NODE)"
 
-lab-verify: ## Run playbooks/verify.yml against the lab
-	@ansible-playbook -i inventories/lab playbooks/verify.yml
+lab-verify: ## Run playbooks/verify.yml against the lab; the health report goes to build/lab/verify.html (.json)
+	@rc=0; JOVIAL_HEALTH_REPORT=$(CURDIR)/build/lab/verify ansible-playbook -i inventories/lab playbooks/verify.yml || rc=$$?; \
+	  echo ">> health report: $(CURDIR)/build/lab/verify.html (and verify.json)"; exit $$rc
 
 lab-down: ## Remove every container, network, volume and loop device of the lab
 	@scripts/lab-down.sh
