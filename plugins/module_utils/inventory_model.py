@@ -159,12 +159,16 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
         "etcd_release_version",
         "etcd_release_source",
         "etcd_release_sha256",
+        "etcd_heartbeat_interval",
+        "etcd_election_timeout",
     ),
     "common": SSH_SETTINGS,
     "firewall": FIREWALL_SETTINGS,
     "site_ca": SITE_CA_SETTINGS,
     "lustre_client": ("lustre_client_mount_root",),
     "ldap_client": ("ldap_client_home_root",),
+    "nginx_proxy": ("nginx_proxy_vip_name", "nginx_proxy_tls_source"),
+    "jupyterhub": ("jupyterhub_backend",),
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -728,8 +732,8 @@ def check_etcd_settings(model: InventoryModel) -> list[str]:
             "use 10x etcd_heartbeat_interval in ms (1000 on one LAN)",
         )
     )
-    heartbeat = site.get("etcd_heartbeat_interval", 100)
-    election = site.get("etcd_election_timeout", 1000)
+    heartbeat = site.get("etcd_heartbeat_interval")
+    election = site.get("etcd_election_timeout")
     if _is_int(heartbeat) and _is_int(election) and 0 < election < 5 * heartbeat:
         problems.append(
             f"etcd_election_timeout {election} is less than 5x etcd_heartbeat_interval "
@@ -1161,7 +1165,8 @@ def check_lustre_backend(model: InventoryModel) -> list[str]:
 def check_moosefs(model: InventoryModel) -> list[str]:
     """Backend moosefs: exactly one MDT, and every MDT and OST has its own failover address
     (`address`), inside a jovial network, used by no host and no VIP."""
-    if not _storage_configured(model) or model.site.get("lustre_server_backend") != "moosefs":
+    backend = model.site.get("lustre_server_backend", "lustre")
+    if not _storage_configured(model) or backend != "moosefs":
         return []
     problems = []
     targets = _valid_targets(model)
@@ -1779,7 +1784,8 @@ def check_ssh(model: InventoryModel) -> list[str]:
 
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})$")
 PROXY_TLS_SOURCES: tuple[str, ...] = ("site_ca", "files")
-# Any of these set means the site configures the proxy layer (group_vars/all/proxy.yml).
+# Any of these set by the inventory means the site configures the proxy layer
+# (group_vars/all/proxy.yml); nginx_proxy_vip_name and nginx_proxy_tls_source have role defaults.
 PROXY_SETTINGS: tuple[str, ...] = (
     "nginx_proxy_server_name",
     "nginx_proxy_upstreams",
@@ -1851,7 +1857,7 @@ def _proxy_upstreams(model: InventoryModel, problems: list[str]) -> None:
 def _proxy_certificate(model: InventoryModel, problems: list[str]) -> None:
     if "nginx_proxy_tls_source" in model.unresolved:
         return
-    source = model.site.get("nginx_proxy_tls_source", "site_ca")
+    source = model.site.get("nginx_proxy_tls_source")
     if source not in PROXY_TLS_SOURCES:
         problems.append(
             f"nginx_proxy_tls_source {show(source)} is not site_ca or files; use site_ca (a "
@@ -1892,12 +1898,14 @@ def check_proxy(model: InventoryModel) -> list[str]:
     inputs fit nginx_proxy_tls_source."""
     if not _group(model, "proxy"):
         return []  # no front door at this site
-    if not any(name in model.site or name in model.unresolved for name in PROXY_SETTINGS):
+    # The settings only an inventory gives (the others always hold the role's default).
+    own = [name for name in PROXY_SETTINGS if name not in ROLE_DEFAULTS["nginx_proxy"]]
+    if not any(name in model.site or name in model.unresolved for name in own):
         # group_vars/all/proxy.yml absent: an inventory from before the proxy layer. The
         # nginx_proxy role's own assert stops at its first task on the proxy hosts.
         return []
     problems: list[str] = []
-    vip_name = model.site.get("nginx_proxy_vip_name", "proxy")
+    vip_name = model.site.get("nginx_proxy_vip_name")
     if "nginx_proxy_vip_name" not in model.unresolved:
         if isinstance(vip_name, str) and vip_name:
             _proxy_vip(model, vip_name, problems)
@@ -2136,7 +2144,7 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
     namespace and NodePort, a quota (cpu, memory, pods) and profiles that fit its LimitRange
     and quota, and the hubs' quotas together fit what the kube_node workers declare
     (kube_node_allocatable)."""
-    if model.site.get("jupyterhub_backend", "systemd") != "kubernetes":
+    if model.site.get("jupyterhub_backend") != "kubernetes":
         return []
     if "jupyterhub_hubs" in model.unresolved:
         return []
