@@ -23,6 +23,9 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export JOVIAL_CACHE_DIR ?= /var/cache/jovial
 export JOVIAL_KUBE_CACHE ?= $(JOVIAL_CACHE_DIR)/kubernetes
 export JOVIAL_KUBE_IMAGE_REPO ?= jovial.lab/k8s
+# The hub and notebook images as archives the lab's Kubernetes workers import (app-images).
+export JOVIAL_APP_IMAGES ?= $(JOVIAL_CACHE_DIR)/app-images
+export JOVIAL_IMAGE_CACHE ?= $(JOVIAL_CACHE_DIR)/images-build
 export PY_COLORS ?= 0
 
 # Molecule scenarios, in the order the layers stack (every directory under molecule/ except
@@ -30,7 +33,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image kube-artifacts artifacts images images-test lab lab-node lab-down lab-verify test lint syntax sanity unit molecule bench clean
+.PHONY: help deps image kube-artifacts artifacts images app-images images-test lab lab-node lab-down lab-verify test lint syntax sanity unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,10 +54,14 @@ artifacts: image kube-artifacts ## The node image and the Kubernetes build (both
 images: image ## Also build the notebook image (kubernetes backend; JOVIAL_SITE_CA=ca.crt to trust a site CA)
 	@images/notebook/build.sh
 
+app-images: deps image ## Build the hub and notebook images and save them for the lab's workers (cached by inputs)
+	@start=$$(date +%s); for name in hub notebook; do images/build-app.sh $$name --save "$(JOVIAL_APP_IMAGES)"; done; \
+	  echo ">> app-images ready in $(JOVIAL_APP_IMAGES) ($$(( $$(date +%s) - start )) s)"
+
 images-test: images ## Smoke-test the notebook image as an arbitrary uid (about 1 min once built)
 	pytest tests/images
 
-lab: deps image kube-artifacts ## Build the lab, converge site.yml on it, print how to reach it
+lab: deps image kube-artifacts app-images ## Build the lab, converge site.yml on it, print how to reach it
 	@JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print) scripts/lab-up.sh
 
 lab-node: deps image ## Re-create one lab node bare from the image (NODE=hub1), converging nothing

@@ -2139,17 +2139,23 @@ def _hub_sizes() -> tuple[Callable[[Any], Any], Callable[[Mapping[str, Any]], li
     return parse_quantity, hub_problems
 
 
+# A Kubernetes hub is served under /<name>/ beside the default hub's own paths.
+RESERVED_HUB_NAMES: tuple[str, ...] = ("hub", "user", "users", "services", "healthz", "status")
+
+
 def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
-    """With jupyterhub_backend kubernetes: every jupyterhub_hubs entry has a unique name,
-    namespace and NodePort, a quota (cpu, memory, pods) and profiles that fit its LimitRange
-    and quota, and the hubs' quotas together fit what the kube_node workers declare
+    """The hubs on Kubernetes (jupyterhub_hubs; required with jupyterhub_backend kubernetes):
+    every entry has a unique name (not a path the front door's default hub uses), namespace
+    and NodePort, a quota (cpu, memory, pods) and profiles that fit its LimitRange and quota,
+    and the hubs' quotas together fit what the kube_node workers declare
     (kube_node_allocatable)."""
-    if model.site.get("jupyterhub_backend") != "kubernetes":
-        return []
     if "jupyterhub_hubs" in model.unresolved:
         return []
     hubs = model.site.get("jupyterhub_hubs")
-    if not _is_list(hubs) or not hubs:
+    kubernetes_backend = model.site.get("jupyterhub_backend") == "kubernetes"
+    if not kubernetes_backend and (hubs is None or hubs == []):
+        return []
+    if not _is_list(hubs) or (kubernetes_backend and not hubs):
         return [
             f"jupyterhub_hubs is {show(hubs)}; with jupyterhub_backend kubernetes list at least "
             "one hub (name, namespace, node_port, quota, limitrange, profiles; docs/inventory.md)"
@@ -2176,6 +2182,11 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
             problems.append(
                 f"{label}: name {show(name)} is not a hub name; use 1-20 lowercase letters, "
                 "digits and '-', starting with a letter (e.g. astro)"
+            )
+        elif name in RESERVED_HUB_NAMES:
+            problems.append(
+                f"{label}: name {show(name)} is a path of the front door's default hub "
+                f"(https://<front door>/{name}/); choose another name (e.g. astro)"
             )
         else:
             names.append((name, label))
@@ -2221,8 +2232,9 @@ def _hub_capacity(
     workers = _group(model, "kube_node")
     if not workers:
         return [
-            "group kube_node is empty; jupyterhub_backend kubernetes needs the workers that run "
-            "the users' pods (or set jupyterhub_backend: systemd)"
+            "group kube_node is empty; the hubs on Kubernetes (jupyterhub_hubs) need the "
+            "workers that run the users' pods (or list no hubs and use jupyterhub_backend: "
+            "systemd)"
         ]
     problems: list[str] = []
     capacity = {"cpu": 0, "memory": 0}

@@ -1,6 +1,6 @@
 """A user's HTTP client for a Jovial hub, as a browser behaves: log in with the form (cookies
 and XSRF), start the default server through the REST API, wait until it is ready, open it
-through the hub's OAuth redirects, stop it.
+through the hub's OAuth redirects, run code in a kernel over its websocket, stop it.
 
 Used by the Molecule ``jupyterhub`` scenario and by ``tests/bench/bench_hub_spawn.py``
 against a real hub behind the front door. TLS is always verified against ``ca_file`` only:
@@ -10,10 +10,16 @@ the environment's proxy and CA settings are ignored (``trust_env`` off), so a
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 __all__ = ["HubClient", "HubError"]
 
@@ -27,6 +33,9 @@ class HubClient:
 
     def __init__(self, base_url: str, ca_file: str, timeout: float = 60) -> None:
         self.base = base_url.rstrip("/")
+        # The hub's path behind the front door ("" for the default hub, "/science" for
+        # https://<front door>/science/): the cookies' paths start with it.
+        self.prefix = urlsplit(self.base).path
         self.timeout = timeout
         self.user: str | None = None
         self.session = requests.Session()
@@ -40,7 +49,7 @@ class HubClient:
         page = self.session.get(f"{self.base}/hub/login", timeout=self.timeout)
         if page.status_code != 200:
             raise HubError(f"GET /hub/login answered {page.status_code}")
-        xsrf = self.session.cookies.get("_xsrf", path="/hub/")
+        xsrf = self.session.cookies.get("_xsrf", path=f"{self.prefix}/hub/")
         if not xsrf:
             raise HubError("the login page did not set an _xsrf cookie")
         resp = self.session.post(
@@ -58,7 +67,7 @@ class HubClient:
         return self.user
 
     def _hub_headers(self) -> dict[str, str]:
-        return {"X-XSRFToken": self.session.cookies.get("_xsrf", path="/hub/") or ""}
+        return {"X-XSRFToken": self.session.cookies.get("_xsrf", path=f"{self.prefix}/hub/") or ""}
 
     # --- the user's default server ----------------------------------------------------------
     def start_server(self, options: dict[str, Any] | None = None) -> int:
@@ -111,7 +120,7 @@ class HubClient:
         status = self.session.get(f"{self.base}/user/{user}/api/status", timeout=self.timeout)
         if status.status_code != 200:
             raise HubError(f"/user/{user}/api/status answered {status.status_code}")
-        xsrf = self.session.cookies.get("_xsrf", path=f"/user/{user}/")
+        xsrf = self.session.cookies.get("_xsrf", path=f"{self.prefix}/user/{user}/")
         if not xsrf:
             raise HubError(f"{user}'s server did not set an _xsrf cookie")
         return xsrf
@@ -141,6 +150,82 @@ class HubClient:
         if resp.status_code != 200:
             raise HubError(f"reading {path} as {user}: {resp.status_code} {resp.text[:300]}")
         return resp.json()["content"]
+
+    # --- code in a kernel, as the notebook runs it -------------------------------------------
+    def execute(self, xsrf: str, code: str, timeout: float = 60) -> str:
+        """Start a python3 kernel in the user's server, run ``code`` in it over the kernel's
+        websocket (through the front door, with the session's cookies), shut the kernel down
+        and return what it printed. A kernel error raises HubError with the traceback's
+        name and value."""
+        user = self._user()
+        kernel = self.session.post(
+            f"{self.base}/user/{user}/api/kernels",
+            headers={"X-XSRFToken": xsrf},
+            json={"name": "python3"},
+            timeout=self.timeout,
+        )
+        if kernel.status_code != 201:
+            raise HubError(f"starting a kernel as {user}: {kernel.status_code} {kernel.text[:300]}")
+        kid = kernel.json()["id"]
+        try:
+            return asyncio.run(self._execute(kid, code, timeout))
+        finally:
+            self.session.delete(
+                f"{self.base}/user/{user}/api/kernels/{kid}",
+                headers={"X-XSRFToken": xsrf},
+                timeout=self.timeout,
+            )
+
+    async def _execute(self, kid: str, code: str, timeout: float) -> str:
+        url = urlsplit(self.base)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
+        ws = await websocket_connect(
+            HTTPRequest(
+                f"wss://{url.netloc}{url.path}/user/{self.user}/api/kernels/{kid}/channels",
+                headers={"Cookie": cookie},
+                ca_certs=self.session.verify,
+            )
+        )
+        msg_id = uuid.uuid4().hex
+        header = {
+            "msg_id": msg_id,
+            "username": self.user,
+            "session": uuid.uuid4().hex,
+            "msg_type": "execute_request",
+            "version": "5.3",
+        }
+        content = {"code": code, "silent": False, "store_history": False}
+        await ws.write_message(
+            json.dumps(
+                {
+                    "header": header,
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content,
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
+        output: list[str] = []
+        try:
+            while True:
+                raw = await asyncio.wait_for(ws.read_message(), timeout=timeout)
+                if raw is None:
+                    raise HubError("the kernel's websocket closed before the reply")
+                msg = json.loads(raw)
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    output.append(msg["content"]["text"])
+                elif msg["msg_type"] == "error":
+                    raise HubError(
+                        f"kernel error: {msg['content']['ename']}: {msg['content']['evalue']}"
+                    )
+                elif msg["msg_type"] == "execute_reply":
+                    return "".join(output)
+        finally:
+            ws.close()
 
     def stop_server(self) -> int:
         """Ask the hub to stop the default server; the HTTP status (202 pending, 204 done)."""

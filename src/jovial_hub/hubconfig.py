@@ -45,6 +45,8 @@ def hub_traits(hub: Mapping[str, Any]) -> dict[str, Any]:
     local volume, user servers left running when the hub stops."""
     state = Path(hub.get("state_dir", "/srv/jupyterhub"))
     return {
+        # The hub's path behind the front door (/<hub name>/: several hubs share one name).
+        "base_url": str(hub.get("base_url", "/")),
         "hub_bind_url": "http://:8081",
         "hub_connect_url": f"http://{hub.get('hub_service', 'hub')}:8081",
         "db_url": f"sqlite:///{state / 'jupyterhub.sqlite'}",

@@ -20,6 +20,7 @@ never runs as root or as a system account.
 from __future__ import annotations
 
 import contextlib
+import math
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -247,7 +248,8 @@ def _tls_connect(uri: str, settings: LdapSettings) -> Any:
         user=settings.bind_dn,
         password=settings.bind_password,
         client_strategy=SAFE_SYNC,
-        receive_timeout=settings.timeout,
+        # ldap3 packs it into SO_RCVTIMEO as a C integer: a float raises struct.error.
+        receive_timeout=math.ceil(settings.timeout),
         raise_exceptions=True,
     )
     conn.open()

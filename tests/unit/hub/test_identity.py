@@ -5,6 +5,8 @@ memberUid under ou=groups)."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from ldap3 import MOCK_SYNC, OFFLINE_SLAPD_2_4, Connection, Server
 from ldap3.core.exceptions import LDAPBindError, LDAPSocketOpenError
@@ -263,3 +265,25 @@ def test_real_tls_connect_to_closed_ports_reports_every_uri(tmp_path):
         DirectoryUnavailable, match=r"ldaps://127.0.0.1:1: .*; ldap://127.0.0.1:1: "
     ):
         lookup_identity(settings, "jsoto")
+
+
+def test_real_connect_with_a_fractional_timeout_reaches_the_server(tmp_path):
+    """A server that accepts and never answers: the real connector opens the socket, sets
+    the receive timeout (ldap3 packs it as a C integer: 2.5 s once raised struct.error and
+    the hub answered 500 to every spawn) and reports the silent server as unavailable."""
+    ca = tmp_path / "ca.crt"
+    ca.write_text("")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        settings = LdapSettings(
+            uris=(f"ldap://127.0.0.1:{port}",),
+            base_dn=BASE,
+            bind_dn=READER,
+            bind_password="pw",
+            ca_file=str(ca),
+            timeout=0.5,
+        )
+        with pytest.raises(DirectoryUnavailable, match=rf"ldap://127.0.0.1:{port}: "):
+            lookup_identity(settings, "jsoto")

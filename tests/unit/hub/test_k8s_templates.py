@@ -31,6 +31,7 @@ from jovial_hub.identity import Identity
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "jupyterhub"
 TEMPLATES = sorted((ROLE / "templates" / "k8s").glob("*.yaml.j2"))
 SAMPLE = Path(__file__).resolve().parents[3] / "inventories" / "sample"
+HUB_ROUTES = Path(__file__).resolve().parents[3] / "playbooks" / "vars" / "hub_routes.yml"
 
 # Inputs of the role's shared (not kubernetes-specific) part, used only when the role's
 # defaults / the sample inventory do not define them yet.
@@ -57,10 +58,20 @@ def render(ca: Path, overrides: dict[str, Any] | None = None) -> dict[str, list[
     variables: dict[str, Any] = dict(SHARED_FALLBACKS)
     variables.update(defaults)  # role defaults: lowest precedence after the fallbacks
     variables.update(play_vars)  # inventory wins over role defaults
+    # The play's vars file (playbooks/jupyterhub.yml: vars_files) and the site CA's directory.
+    variables.update(loader.load_from_file(str(HUB_ROUTES), trusted_as_template=True))
     variables["jupyterhub_k8s_ldap_ca_file"] = str(ca)
+    variables["jovial_pki_dir"] = str(ca.parent)
     variables.update(overrides or {})
     templar = Templar(loader=loader, variables=variables)
     hubs = templar.template(trust_as_template("{{ jupyterhub_hubs }}"))
+    for hub in hubs:  # what tasks/kubernetes.yml has the site CA issue before rendering
+        issued = ca.parent / "issued" / f"jupyterhub-{hub['name']}"
+        issued.mkdir(parents=True, exist_ok=True)
+        (issued / "proxy.crt").write_text(ca.read_text())
+        (issued / "proxy.key").write_text(
+            "-----BEGIN PRIVATE KEY-----\nMIIBkey\n-----END PRIVATE KEY-----\n"
+        )
     out: dict[str, list[dict[str, Any]]] = {}
     for hub in hubs:
         for path in TEMPLATES:
@@ -108,7 +119,6 @@ def test_every_template_renders_objects(rendered):
         "ConfigMap",
         "Deployment",
         "LimitRange",
-        "Namespace",
         "NetworkPolicy",
         "PersistentVolume",
         "PersistentVolumeClaim",
@@ -174,10 +184,17 @@ def test_default_hubs_sizes_fit_their_quotas(rendered):
         assert hub_problems(hub) == []
 
 
-def test_namespace_enforces_restricted(rendered):
-    labels = find(rendered, "Namespace", "hub-astro")["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.31"
+def test_the_hubs_namespaces_are_the_kubernetes_layers_users_namespaces():
+    """A hub deploys into a namespace the kubernetes layer made (Pod Security "restricted",
+    default deny): by default kubernetes_user_namespaces lists every hub's namespace."""
+    defaults = yaml.safe_load((ROLE.parent / "kubernetes" / "defaults" / "main.yml").read_text())
+    loader = DataLoader()
+    sample = loader.load_from_file(
+        str(SAMPLE / "group_vars" / "all" / "jupyterhub.yml"), trusted_as_template=True
+    )
+    templar = Templar(loader=loader, variables={**sample})
+    namespaces = templar.template(trust_as_template(defaults["kubernetes_user_namespaces"]))
+    assert namespaces == ["hub-astro", "hub-teaching"]
 
 
 def test_quota_and_limits(rendered):
@@ -227,11 +244,6 @@ def test_user_pods_cannot_reach_control_plane_etcd_ldap(rendered):
         p["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for p in ingress["from"]
     ] == ["proxy", "hub"]
     assert ingress["ports"] == [{"protocol": "TCP", "port": 8888}]
-
-
-def test_namespace_is_deny_by_default(rendered):
-    policy = find(rendered, "NetworkPolicy", "default-deny")
-    assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
 def test_proxy_public_port_only_from_front_door_and_nodes(rendered):
@@ -348,7 +360,8 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
 
 
 def test_several_hubs_get_separate_objects(ca_file, ansible_plugin_loader):
-    base = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())["jupyterhub_hubs"][0]
+    sample = SAMPLE / "group_vars" / "all" / "jupyterhub.yml"
+    base = yaml.safe_load(sample.read_text())["jupyterhub_hubs"][0]
     second = {**base, "name": "survey", "namespace": "hub-survey", "node_port": 30081}
     objects = all_objects(render(ca_file, {"jupyterhub_hubs": [base, second]}))
     for obj in objects:
@@ -372,11 +385,53 @@ def test_several_hubs_get_separate_objects(ca_file, ansible_plugin_loader):
     assert ports == [30080, 30081]
 
 
-def test_the_role_applies_every_template_namespace_first() -> None:
+def test_the_role_applies_every_template_workloads_last() -> None:
     """tasks/kubernetes.yml applies __jupyterhub_k8s_templates: every template of
-    templates/k8s/ (none forgotten), the namespace before anything in it, workloads last."""
+    templates/k8s/ (none forgotten), secrets and quota before the workloads."""
     order = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["__jupyterhub_k8s_templates"]
     assert sorted(order) == [p.name for p in TEMPLATES]
-    assert order[0] == "namespace.yaml.j2"
+    assert "namespace.yaml.j2" not in order  # the kubernetes layer's (user-namespaces)
     assert order.index("secret.yaml.j2") < order.index("hub.yaml.j2")
     assert order.index("quota.yaml.j2") < order.index("proxy.yaml.j2")
+
+
+def test_each_hub_is_served_under_its_path_over_tls(rendered):
+    """The front door reaches hub astro at /astro/ over TLS: the hub's base URL and probes use
+    the path, the proxy serves the public port with the site CA's certificate for the name
+    nginx checks (playbooks/vars/hub_routes.yml), from the proxy-tls Secret."""
+    settings = json.loads(
+        find(rendered, "ConfigMap", "jupyterhub-config")["data"]["jovial-kube.json"]
+    )
+    assert settings["hub"]["base_url"] == "/astro/"
+    hub = find(rendered, "Deployment", "hub")["spec"]["template"]["spec"]["containers"][0]
+    assert hub["readinessProbe"]["httpGet"]["path"] == "/astro/hub/health"
+    proxy_pod = find(rendered, "Deployment", "proxy")["spec"]["template"]["spec"]
+    args = proxy_pod["containers"][0]["command"]
+    assert "--ssl-cert=/etc/jupyterhub-proxy/tls.crt" in args
+    assert "--ssl-key=/etc/jupyterhub-proxy/tls.key" in args
+    assert "--error-target=http://hub:8081/astro/hub/error" in args
+    assert proxy_pod["volumes"] == [
+        {"name": "tls", "secret": {"secretName": "proxy-tls", "defaultMode": 0o440}}
+    ]
+    secret = find(rendered, "Secret", "proxy-tls")
+    assert secret["type"] == "kubernetes.io/tls"
+    assert secret["stringData"]["tls.key"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_without_a_provisioner_the_hub_database_is_a_local_volume_on_one_node(ca_file):
+    objects = render(ca_file, {"jupyterhub_k8s_hub_db_node": "kw1"})
+    pv = find(objects, "PersistentVolume", "jupyterhub-astro-db")
+    assert pv["spec"]["local"] == {"path": "/var/lib/jovial/hubs/astro"}
+    terms = pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    assert terms == [
+        {
+            "matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": ["kw1"]}
+            ]
+        }
+    ]
+    assert pv["spec"]["claimRef"] == {"namespace": "hub-astro", "name": "hub-db"}
+    claim = find(objects, "PersistentVolumeClaim", "hub-db")
+    assert claim["spec"]["volumeName"] == "jupyterhub-astro-db"
+    assert claim["spec"]["storageClassName"] == ""
+    schema.validate(pv)

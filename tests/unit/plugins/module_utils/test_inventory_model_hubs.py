@@ -60,10 +60,32 @@ def test_valid_hubs_have_no_problems() -> None:
 def test_systemd_backend_does_not_need_hubs() -> None:
     assert (
         im.check_jupyterhub_hubs(
-            model(site={"jupyterhub_backend": "systemd"}, groups={"kube_node": []})
+            model(
+                site={"jupyterhub_backend": "systemd", "jupyterhub_hubs": []},
+                groups={"kube_node": []},
+            )
         )
         == []
     )
+
+
+def test_hubs_beside_a_systemd_hub_are_checked_too() -> None:
+    """The lab's shape: a systemd hub on the jupyterhub nodes and hubs on Kubernetes."""
+    site = {"jupyterhub_backend": "systemd"}
+    assert im.check_jupyterhub_hubs(model(site=site)) == []
+    assert im.check_jupyterhub_hubs(model(site=site, groups={"kube_node": []})) == [
+        "group kube_node is empty; the hubs on Kubernetes (jupyterhub_hubs) need the workers "
+        "that run the users' pods (or list no hubs and use jupyterhub_backend: systemd)"
+    ]
+
+
+@pytest.mark.parametrize("name", ["hub", "user", "services"])
+def test_a_hub_named_like_a_path_of_the_default_hub_is_refused(name: str) -> None:
+    hubs = [hub(name=name, namespace="hub-x"), SOLAR]
+    assert im.check_jupyterhub_hubs(model(site={"jupyterhub_hubs": hubs})) == [
+        f"jupyterhub_hubs[{name}]: name {name!r} is a path of the front door's default hub "
+        f"(https://<front door>/{name}/); choose another name (e.g. astro)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -167,6 +189,6 @@ def test_every_worker_declares_what_it_offers() -> None:
 def test_kubernetes_backend_needs_workers() -> None:
     problems = im.check_jupyterhub_hubs(model(groups={"kube_node": []}))
     assert problems == [
-        "group kube_node is empty; jupyterhub_backend kubernetes needs the workers that run the "
-        "users' pods (or set jupyterhub_backend: systemd)"
+        "group kube_node is empty; the hubs on Kubernetes (jupyterhub_hubs) need the workers "
+        "that run the users' pods (or list no hubs and use jupyterhub_backend: systemd)"
     ]
