@@ -12,6 +12,9 @@ Per-user values that only the directory knows are set at spawn time by :class:`S
   ``subPath`` = the user's directory (Pod Security "restricted" forbids hostPath), sets HOME
   and the working directory, the profile's resources and the labels, and records the start
   in the accounting ledger;
+- before the pod is made, the namespace's ResourceQuota is read: a server that would not fit
+  is refused with a message the user reads (the size asked for, what is in use and the
+  limit), instead of the API's 403 surfacing as "500: error";
 - ``modify_pod_hook``: refuses to create a pod that breaks Pod Security "restricted" (the
   namespace enforces it anyway; this gives the user and the log a clear reason) or that would
   run as root;
@@ -31,6 +34,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tornado.web import HTTPError
+
 from .accounting import Ledger
 from .identity import Identity, IdentityError
 from .podsecurity import check_pod_spec
@@ -40,10 +45,12 @@ __all__ = [
     "KubeSettings",
     "PodSecurityRefused",
     "Profile",
+    "QuotaExceeded",
     "SpawnHooks",
     "hub_problems",
     "kubespawner_config",
     "parse_quantity",
+    "quota_problems",
     "restricted_container_security_context",
     "restricted_pod_security_context",
 ]
@@ -227,6 +234,54 @@ def restricted_pod_security_context() -> dict[str, Any]:
     return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+class QuotaExceeded(HTTPError):
+    """A server would not fit in the hub's ResourceQuota. The hub's API answers 403 with the
+    message (``log_message``); the spawn page and progress events show it
+    (``jupyterhub_message``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(403, message.replace("%", "%%"))
+        self.jupyterhub_message = message
+
+    def __str__(self) -> str:
+        return self.jupyterhub_message
+
+
+def quota_problems(hard: Mapping[str, Any], used: Mapping[str, Any], profile: Profile) -> list[str]:
+    """Why one more server of ``profile`` does not fit the quota (``hard``/``used`` as a
+    ResourceQuota's status gives them); empty when it fits. Each line names the resource,
+    what the server asks, what is in use and the limit."""
+    asks = {
+        "pods": Decimal(1),
+        "requests.cpu": parse_quantity(profile.cpu_request),
+        "cpu": parse_quantity(profile.cpu_request),
+        "limits.cpu": parse_quantity(profile.cpu_limit),
+        "requests.memory": parse_quantity(profile.mem_request),
+        "memory": parse_quantity(profile.mem_request),
+        "limits.memory": parse_quantity(profile.mem_limit),
+    }
+    problems = []
+    for key, amount in asks.items():
+        if key not in hard:
+            continue
+        limit = parse_quantity(hard[key])
+        in_use = parse_quantity(used.get(key, "0"))
+        if in_use + amount > limit:
+            problems.append(
+                f"{key}: a {profile.display_name} server asks for {_show(key, amount)}, "
+                f"{_show(key, in_use)} of the hub's {_show(key, limit)} is in use"
+            )
+    return problems
+
+
+def _show(key: str, value: Decimal) -> str:
+    if key.endswith("memory"):
+        return f"{value / 2**20:.0f}Mi"
+    if key == "pods":
+        return f"{value:.0f} server(s) and hub pods"
+    return f"{value.normalize():f} CPU"
+
+
 class PodSecurityRefused(RuntimeError):
     """The pod KubeSpawner built breaks Pod Security "restricted" or would run as root."""
 
@@ -306,6 +361,7 @@ class SpawnHooks:
         identity = await loop.run_in_executor(None, self.lookup, name)
         if identity.name != name:
             raise IdentityError(f"LDAP lookup for {name!r} returned {identity.name!r}")
+        await self.check_quota(spawner, profile)
         for trait, value in self.spawner_traits(identity, profile).items():
             setattr(spawner, trait, value)
         if self.ledger is not None:
@@ -318,6 +374,24 @@ class SpawnHooks:
                     profile=profile.slug,
                     resources=profile.resources(),
                 ),
+            )
+
+    async def check_quota(self, spawner: Any, profile: Profile) -> None:
+        """Refuse (QuotaExceeded) a server that the namespace's ResourceQuota cannot take
+        now, with the numbers; the hub's Role may read resourcequotas."""
+        quotas = await spawner.api.list_namespaced_resource_quota(self.settings.namespace)
+        problems: list[str] = []
+        for quota in quotas.items:
+            status = quota.status
+            if status is None or not status.hard:
+                continue
+            problems.extend(quota_problems(status.hard, status.used or {}, profile))
+        if problems:
+            raise QuotaExceeded(
+                f"The {self.settings.hub} hub has no room for your server now ("
+                + "; ".join(problems)
+                + "). Try again when others have stopped theirs, choose a smaller size, or ask "
+                "the platform team for a larger quota."
             )
 
     def check_pod(self, spawner: Any, pod: Any) -> Any:

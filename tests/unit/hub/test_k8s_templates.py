@@ -22,6 +22,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
+from kubernetes_asyncio.client import V1ResourceQuota, V1ResourceQuotaList, V1ResourceQuotaStatus
 from kubespawner import KubeSpawner
 from traitlets.config import Config
 
@@ -265,6 +266,7 @@ def test_hub_rbac_is_namespaced_and_minimal(rendered):
             "verbs": ["get", "watch", "list", "create", "delete"],
         },
         {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "watch", "list"]},
+        {"apiGroups": [""], "resources": ["resourcequotas"], "verbs": ["get", "list"]},
     ]
 
 
@@ -333,6 +335,14 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
             oauth_client_id="c",
         )
         spawner.user_options = {"profile": "large"}
+        hard = find(rendered, "ResourceQuota", "jupyterhub-quota")["spec"]["hard"]
+
+        async def quotas(namespace):  # the rendered quota, nothing in use yet
+            assert namespace == "hub-astro"
+            status = V1ResourceQuotaStatus(hard=hard, used={})
+            return V1ResourceQuotaList(items=[V1ResourceQuota(status=status)])
+
+        spawner.api.list_namespaced_resource_quota = quotas
         try:
             await spawner.run_pre_spawn_hook()
             await spawner.load_user_options()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes_asyncio.client import V1ResourceQuota, V1ResourceQuotaList, V1ResourceQuotaStatus
 from kubespawner import KubeSpawner
 from traitlets.config import Config
 
@@ -63,8 +64,11 @@ async def spawn(
     ledger: Ledger | None = None,
     spawner: KubeSpawner | None = None,
     tamper=None,
+    quota: dict[str, dict[str, str]] | None = None,
 ) -> tuple[KubeSpawner, dict[str, Any]]:
-    """One spawn as JupyterHub's User.spawn + KubeSpawner._start run it, minus the API call."""
+    """One spawn as JupyterHub's User.spawn + KubeSpawner._start run it, minus the API calls:
+    the namespace's ResourceQuota is ``quota`` ({"hard": ..., "used": ...}; none by default),
+    as the API server's list call returns it."""
     if spawner is None:
         hooks = kube.SpawnHooks(settings, lookup=lookup, ledger=ledger)
         c = Config()
@@ -78,6 +82,14 @@ async def spawn(
             oauth_client_id="jupyterhub-user-" + user,
         )
     spawner.user_options = user_options
+    asked: list[str] = []
+
+    async def list_quotas(namespace: str) -> Any:
+        asked.append(namespace)
+        items = [] if quota is None else [V1ResourceQuota(status=V1ResourceQuotaStatus(**quota))]
+        return V1ResourceQuotaList(items=items)
+
+    spawner.api.list_namespaced_resource_quota = list_quotas
     try:
         await spawner.run_pre_spawn_hook()
         await spawner.load_user_options()
@@ -88,6 +100,7 @@ async def spawn(
         manifest = spawner.api.api_client.sanitize_for_serialization(pod)
     finally:
         await spawner.api.api_client.close()
+    assert asked == [settings.namespace], "the quota is read in the hub's namespace, once"
     return spawner, manifest
 
 
@@ -230,6 +243,45 @@ def test_unknown_user_fails_the_spawn(settings):
 def test_unknown_profile_fails_the_spawn_with_the_choices(settings):
     with pytest.raises(ValueError, match="no such profile 'huge'; choose one of small, large"):
         run(spawn(settings, directory(JSOTO), "jsoto", {"profile": "huge"}))
+
+
+def test_a_server_that_fits_the_quota_starts(settings):
+    room = {"hard": {"limits.memory": "64Gi", "pods": "10"}, "used": {"limits.memory": "4Gi"}}
+    _, manifest = run(spawn(settings, directory(JSOTO), "jsoto", {"profile": "large"}, quota=room))
+    assert manifest["spec"]["containers"][0]["resources"]["limits"]["memory"] == 16 * 2**30
+
+
+def test_a_server_over_the_quota_is_refused_with_a_message_the_user_reads(settings):
+    """The quota (cpu 8, memory 20Gi of limits) has 13Gi of memory and 7 pods in use: a large
+    server (16Gi) would not fit, and the hub's API answers 403 with why, not 500."""
+    full = {
+        "hard": {"limits.cpu": "8", "limits.memory": "20Gi", "pods": "8"},
+        "used": {"limits.cpu": "2", "limits.memory": "13Gi", "pods": "7"},
+    }
+    with pytest.raises(kube.QuotaExceeded) as refused:
+        run(spawn(settings, directory(JSOTO), "jsoto", {"profile": "large"}, quota=full))
+    message = (
+        "The astro hub has no room for your server now (limits.memory: a Large (4 CPU, 16 GiB) "
+        "server asks for 16384Mi, 13312Mi of the hub's 20480Mi is in use). Try again when "
+        "others have stopped theirs, choose a smaller size, or ask the platform team for a "
+        "larger quota."
+    )
+    assert str(refused.value) == refused.value.jupyterhub_message == message
+    assert refused.value.status_code == 403
+    assert refused.value.log_message % () == message
+
+
+def test_quota_problems_name_each_resource_that_does_not_fit():
+    small = kube.Profile.from_dict(SETTINGS["profiles"][0])
+    hard = {"requests.cpu": "2", "limits.cpu": "4", "pods": "3", "requests.memory": "64Gi"}
+    used = {"requests.cpu": "1800m", "limits.cpu": "3", "pods": "3"}
+    assert kube.quota_problems(hard, used, small) == [
+        "pods: a Small (1 CPU, 4 GiB) server asks for 1 server(s) and hub pods, "
+        "3 server(s) and hub pods of the hub's 3 server(s) and hub pods is in use",
+        "requests.cpu: a Small (1 CPU, 4 GiB) server asks for 0.5 CPU, 1.8 CPU of the hub's "
+        "2 CPU is in use",
+    ]
+    assert kube.quota_problems(hard, {}, small) == []
 
 
 def test_spawn_and_stop_are_recorded(settings, tmp_path: Path):
