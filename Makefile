@@ -33,7 +33,7 @@ export PY_COLORS ?= 0
 SCENARIOS ?= $(sort $(filter-out resources,$(notdir $(patsubst %/,%,$(wildcard molecule/*/)))))
 PLAYBOOKS := $(wildcard playbooks/*.yml) site.yml
 
-.PHONY: help deps image kube-artifacts artifacts images app-images images-test lab lab-node lab-down lab-verify test lint syntax sanity unit molecule bench clean
+.PHONY: help deps image kube-artifacts artifacts images app-images images-test lab lab-node lab-check lab-down lab-verify test lint syntax sanity unit molecule bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ lab-node: deps image ## Re-create one lab node bare from the image (NODE=hub1), 
 lab-verify: ## Run playbooks/verify.yml against the lab; the health report goes to build/lab/verify.html (.json)
 	@rc=0; JOVIAL_HEALTH_REPORT=$(CURDIR)/build/lab/verify ansible-playbook -i inventories/lab playbooks/verify.yml || rc=$$?; \
 	  echo ">> health report: $(CURDIR)/build/lab/verify.html (and verify.json)"; exit $$rc
+
+lab-check: ## Check the lab's hubs on Kubernetes as users do (tests/lab/: login, spawn, identity, isolation, restart, quota)
+	pytest -p no:cacheprovider tests/lab
 
 lab-down: ## Remove every container, network, volume and loop device of the lab
 	@scripts/lab-down.sh
