@@ -2222,6 +2222,16 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
                 f"each hub needs its own {kind}"
             )
     problems.extend(_hub_capacity(model, totals, parse_quantity))
+    user_namespaces = model.site.get("kubernetes_user_namespaces")
+    if "kubernetes_user_namespaces" not in model.unresolved and _is_list(user_namespaces):
+        for namespace, label in namespaces:
+            if namespace not in user_namespaces:
+                problems.append(
+                    f"{label}: namespace {show(namespace)} is not in kubernetes_user_namespaces "
+                    f"{show(user_namespaces)}; the hub deploys into a namespace the kubernetes "
+                    "layer makes (Pod Security, default deny): add it there, or leave "
+                    "kubernetes_user_namespaces to its default (every hub's namespace)"
+                )
     return problems
 
 

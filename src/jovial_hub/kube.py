@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 HOME_VOLUME = "home"
+TMP_VOLUME = "tmp"
 LABEL_PREFIX = "jovial.io/"
 
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -220,9 +221,11 @@ class KubeSettings:
 
 
 def restricted_container_security_context() -> dict[str, Any]:
-    """The notebook container's securityContext: Pod Security "restricted" compliant."""
+    """The notebook container's securityContext: Pod Security "restricted" compliant, and
+    nothing written outside the user's home and a private /tmp (read-only root filesystem)."""
     return {
         "runAsNonRoot": True,
+        "readOnlyRootFilesystem": True,
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
@@ -335,9 +338,15 @@ class SpawnHooks:
                 {
                     "name": HOME_VOLUME,
                     "persistentVolumeClaim": {"claimName": self.settings.home_claim},
-                }
+                },
+                # The root filesystem is read-only: /tmp is the pod's own (node disk, counted
+                # in the pod's ephemeral storage).
+                {"name": TMP_VOLUME, "emptyDir": {}},
             ],
-            "volume_mounts": [{"name": HOME_VOLUME, "mountPath": mount, "subPath": sub}],
+            "volume_mounts": [
+                {"name": HOME_VOLUME, "mountPath": mount, "subPath": sub},
+                {"name": TMP_VOLUME, "mountPath": "/tmp"},
+            ],
             "working_dir": mount,
             "environment": {
                 **self.settings.environment,

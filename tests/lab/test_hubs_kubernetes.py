@@ -5,7 +5,7 @@ the lab's CA, with real clients (cookies, XSRF, the kernel's websocket):
 - an LDAP user logs in to the science hub under /science/, starts a server (a KubeSpawner pod)
   and runs code in a kernel: it runs as their LDAP uid, gid and groups, with HOME their home
   on the shared filesystem, and a file written there has their uid/gid on hub1 (another
-  client of the filesystem);
+  client of the filesystem); nothing else is writable but a private /tmp;
 - another user gets 403 on that server, and from their own pod cannot open a TCP connection
   to the first user's pod (NetworkPolicy);
 - the hub pod deleted and back: the user's pod (same UID) and file are intact;
@@ -128,6 +128,19 @@ def test_code_runs_as_the_users_ldap_identity_with_the_shared_home(science_ada):
         "10001:10100",
         "3",
     ]
+
+
+def test_nothing_is_written_outside_the_home_and_tmp(science_ada):
+    """The user's pod has a read-only root filesystem and a private /tmp."""
+    client, xsrf = science_ada
+    out = client.execute(
+        xsrf,
+        "import errno, tempfile\n"
+        "try:\n    open('/opt/jovial/notebook/written-by-user', 'w')\n"
+        "except OSError as e:\n    print(errno.errorcode[e.errno])\n"
+        "with tempfile.NamedTemporaryFile(dir='/tmp') as f:\n    print('tmp ok')\n",
+    )
+    assert out.split() == ["EROFS", "tmp", "ok"]
 
 
 def test_another_user_is_refused_and_cannot_reach_the_pod(science_ada):

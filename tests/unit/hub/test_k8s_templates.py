@@ -358,10 +358,12 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
     container = pod["spec"]["containers"][0]
     assert container["securityContext"]["runAsUser"] == 10003
     assert container["volumeMounts"] == [
-        {"name": "home", "mountPath": "/lustre/home/lvega", "subPath": "lvega"}
+        {"name": "home", "mountPath": "/lustre/home/lvega", "subPath": "lvega"},
+        {"name": "tmp", "mountPath": "/tmp"},
     ]
     assert pod["spec"]["volumes"] == [
-        {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}}
+        {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}},
+        {"name": "tmp", "emptyDir": {}},
     ]
     # The sample's "large" profile of hub astro: 8 CPU, 32 GiB.
     assert container["resources"]["limits"] == {"cpu": 8.0, "memory": 32 * 2**30}

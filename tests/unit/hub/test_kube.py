@@ -138,6 +138,7 @@ def test_pod_runs_as_the_ldap_identity(settings):
         "runAsUser": 10002,
         "runAsGroup": 10100,
         "runAsNonRoot": True,
+        "readOnlyRootFilesystem": True,
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
@@ -155,10 +156,12 @@ def test_home_is_the_users_subpath_of_the_lustre_claim(settings):
     _, pod = run(spawn(settings, directory(JSOTO), "jsoto", {}))
     container = pod["spec"]["containers"][0]
     assert pod["spec"]["volumes"] == [
-        {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}}
+        {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}},
+        {"name": "tmp", "emptyDir": {}},
     ]
     assert container["volumeMounts"] == [
-        {"name": "home", "mountPath": "/lustre/home/jsoto", "subPath": "jsoto"}
+        {"name": "home", "mountPath": "/lustre/home/jsoto", "subPath": "jsoto"},
+        {"name": "tmp", "mountPath": "/tmp"},
     ]
     assert container["workingDir"] == "/lustre/home/jsoto"
     env = {e["name"]: e.get("value") for e in container["env"]}
@@ -210,8 +213,8 @@ def test_a_respawn_sets_values_instead_of_accumulating(settings):
     _, second = run(spawn(settings, None, "jsoto", {"profile": "small"}, spawner=spawner))
     assert first["spec"]["securityContext"]["supplementalGroups"] == [10101]
     assert "supplementalGroups" not in second["spec"]["securityContext"]
-    assert len(second["spec"]["volumes"]) == 1
-    assert len(second["spec"]["containers"][0]["volumeMounts"]) == 1
+    assert len(second["spec"]["volumes"]) == 2  # home and /tmp, not four
+    assert len(second["spec"]["containers"][0]["volumeMounts"]) == 2
     assert second["spec"]["containers"][0]["resources"]["limits"]["cpu"] == 1.0
     # The hub's configuration itself was not mutated by the hooks.
     assert (

@@ -192,3 +192,15 @@ def test_kubernetes_backend_needs_workers() -> None:
         "group kube_node is empty; the hubs on Kubernetes (jupyterhub_hubs) need the workers "
         "that run the users' pods (or list no hubs and use jupyterhub_backend: systemd)"
     ]
+
+
+def test_a_hub_outside_the_kubernetes_layers_user_namespaces_is_refused() -> None:
+    site = {"kubernetes_user_namespaces": ["hub-astro"]}
+    assert im.check_jupyterhub_hubs(model(site=site)) == [
+        "jupyterhub_hubs[solar]: namespace 'hub-solar' is not in kubernetes_user_namespaces "
+        "['hub-astro']; the hub deploys into a namespace the kubernetes layer makes (Pod "
+        "Security, default deny): add it there, or leave kubernetes_user_namespaces to its "
+        "default (every hub's namespace)"
+    ]
+    both = {"kubernetes_user_namespaces": ["hub-astro", "hub-solar", "dask-shared"]}
+    assert im.check_jupyterhub_hubs(model(site=both)) == []
