@@ -152,9 +152,9 @@ SAMPLE_KUBERNETES = [
         id="mirror-without-url",
     ),
     pytest.param(
-        '{"kubernetes_user_namespaces": ["hub-astro", "kube-system"]}',
+        '{"kubernetes_user_namespaces": ["hub-astro", "hub-teaching", "kube-system"]}',
         1,
-        "kubernetes_user_namespaces[1] 'kube-system' is one of Kubernetes' own namespaces",
+        "kubernetes_user_namespaces[2] 'kube-system' is one of Kubernetes' own namespaces",
         id="system-namespace",
     ),
 ]
