@@ -9,18 +9,14 @@ must be refused; a hub restart must leave the running server (and its files) alo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 from jovial_fixtures import run_playbook, wait_for
-from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
 
 from jovial_hub.client import HubClient
 
@@ -53,60 +49,6 @@ def _start_server(client: HubClient) -> None:
     assert client.wait_ready(timeout=180, interval=2), f"{client.user}'s server never became ready"
 
 
-async def _execute(client: HubClient, xsrf: str, code: str) -> str:
-    s, user = client.session, client.user
-    kernel = s.post(
-        f"{BASE}/user/{user}/api/kernels",
-        headers={"X-XSRFToken": xsrf},
-        json={"name": "python3"},
-        timeout=60,
-    )
-    assert kernel.status_code == 201, kernel.text
-    kid = kernel.json()["id"]
-    cookie = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
-    ws = await websocket_connect(
-        HTTPRequest(
-            f"wss://{VIP}/user/{user}/api/kernels/{kid}/channels",
-            headers={"Cookie": cookie},
-            ca_certs=CA,
-        )
-    )
-    msg_id = uuid.uuid4().hex
-    await ws.write_message(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": msg_id,
-                    "username": user,
-                    "session": uuid.uuid4().hex,
-                    "msg_type": "execute_request",
-                    "version": "5.3",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": False},
-                "channel": "shell",
-                "buffers": [],
-            }
-        )
-    )
-    output = []
-    while True:
-        raw = await asyncio.wait_for(ws.read_message(), timeout=60)
-        assert raw is not None, "kernel websocket closed before the reply"
-        msg = json.loads(raw)
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            output.append(msg["content"]["text"])
-        elif msg["msg_type"] == "error":
-            pytest.fail(f"kernel error: {msg['content']}")
-        elif msg["msg_type"] == "execute_reply":
-            break
-    ws.close()
-    return "".join(output)
-
-
 def test_wrong_password_is_refused():
     client, resp = _client("ada", "not-" + _password("ada"))
     assert resp.status_code == 403
@@ -118,13 +60,12 @@ def test_wrong_password_is_refused():
 def test_login_spawn_and_code_runs_as_the_users_ldap_identity(ada, node):
     _start_server(ada)
     xsrf = ada.open_server()
-    out = _execute(
-        ada,
+    out = ada.execute(
         xsrf,
         "import os; print(os.getuid(), os.getgid(), os.environ['HOME']);"
         "open(os.path.expanduser('~/survives-restart.txt'), 'w').write('m31')",
     )
-    uid, gid, home = asyncio.run(out).split()
+    uid, gid, home = out.split()
     assert (int(uid), int(gid)) == USERS["ada"]
     assert home == "/lustre/home/ada"
     # The file the kernel wrote is the user's, on the shared home root, as SSSD sees it.
