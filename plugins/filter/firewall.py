@@ -277,9 +277,24 @@ def jovial_firewall_admits(rules: Any, address: str, port: Any, proto: str = "tc
     return False
 
 
+def jovial_var(name: str, host_vars: Mapping[str, Any]) -> Any:
+    """Variable ``name`` as a host sees it outside the role that declares it: its inventory
+    value (``host_vars``, e.g. ``hostvars[host]``), else the default of the role its prefix
+    names (``jupyterhub_hub_port`` -> roles/jupyterhub/defaults/main.yml). One declaration of a
+    default, read by the other layers that need the value."""
+    try:
+        return _variable(name, host_vars, _ROLES_DIR)
+    except KeyError:
+        raise AnsibleFilterError(
+            f"jovial_var: {name!r} is neither set for the host nor declared in the defaults of "
+            "the role its prefix names; declare it in that role's defaults/main.yml"
+        ) from None
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
+            "jovial_var": jovial_var,
             "jovial_firewall_rules": jovial_firewall_rules,
             "jovial_firewall_admits": jovial_firewall_admits,
         }

@@ -31,6 +31,7 @@ MANAGED_GROUPS: tuple[str, ...] = (
     "ldap_server",
     "proxy",
     "jupyterhub",
+    "dask_gateway",
     "lustre_mgs",
     "lustre_mds",
     "lustre_oss",
@@ -53,6 +54,19 @@ KUBERNETES_SETTINGS: tuple[str, ...] = (
     "kubernetes_package_version",
     "kubernetes_user_namespaces",
 )
+
+# Dask Gateway's limits (check_dask_gateway): name -> the least value allowed. Their defaults
+# are the dask_gateway role's (ROLE_DEFAULTS below).
+DASK_GATEWAY_LIMITS: dict[str, int] = {
+    "dask_gateway_worker_cores": 1,
+    "dask_gateway_scheduler_cores": 1,
+    "dask_gateway_cluster_max_workers": 1,
+    "dask_gateway_cluster_max_cores": 1,
+    "dask_gateway_clusters_per_user": 0,
+    "dask_gateway_idle_timeout": 0,
+    "dask_gateway_server_check_period": 0,
+}
+DASK_GATEWAY_SECRET = "vault_dask_gateway_api_token"
 
 # The sshd baseline's settings (group_vars/all/ssh.yml; check_ssh). Their defaults are the common
 # role's; a group or host may set its own (group_vars/<group>, host_vars), checked per host.
@@ -139,6 +153,8 @@ SITE_VARIABLES: tuple[str, ...] = (
     "jovial_allow_lab_ext4",
     # Kubernetes layer (check_kubernetes; defaults from the kubernetes role, ROLE_DEFAULTS)
     *KUBERNETES_SETTINGS,
+    # Dask layer (check_dask_gateway; defaults from the dask_gateway role, ROLE_DEFAULTS)
+    *DASK_GATEWAY_LIMITS,
     # common layer: the sshd baseline (check_ssh; defaults from the common role)
     *SSH_SETTINGS,
     # host firewall (check_firewall; defaults from the firewall role, ROLE_DEFAULTS)
@@ -169,6 +185,7 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
     "ldap_client": ("ldap_client_home_root",),
     "nginx_proxy": ("nginx_proxy_vip_name", "nginx_proxy_tls_source"),
     "jupyterhub": ("jupyterhub_backend",),
+    "dask_gateway": tuple(DASK_GATEWAY_LIMITS),
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).
@@ -2235,6 +2252,58 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
     return problems
 
 
+def check_dask_gateway(model: InventoryModel) -> list[str]:
+    """Dask Gateway (group dask_gateway): each gateway host is a jupyterhub host of the systemd
+    backend (users' clusters run there from the users' environment, and the hub there is the
+    gateway's way in), its JupyterHub service token is a listed vault secret, and its limits
+    are whole numbers in range."""
+    gateways = _group(model, "dask_gateway")
+    if not gateways:
+        return []
+    problems: list[str] = []
+    hubs = set(_group(model, "jupyterhub"))
+    for host in gateways:
+        if host not in hubs:
+            problems.append(
+                f"{host} is in group dask_gateway but not in group jupyterhub; the gateway runs "
+                "users' clusters from the users' environment of a hub node and is reached through "
+                f"that hub: add {host} to jupyterhub, or remove it from dask_gateway"
+            )
+    backend = model.site.get("jupyterhub_backend")
+    if "jupyterhub_backend" not in model.unresolved and backend not in (None, "systemd"):
+        problems.append(
+            f"group dask_gateway has {join_and(gateways)} but jupyterhub_backend is "
+            f"{show(backend)}; Dask Gateway runs beside the systemd backend's hub (Dask on "
+            "Kubernetes is not built yet): set jupyterhub_backend: systemd or empty group "
+            "dask_gateway"
+        )
+    required = model.site.get("jovial_required_secrets")
+    if "jovial_required_secrets" not in model.unresolved and _is_list(required):
+        if DASK_GATEWAY_SECRET not in required:
+            problems.append(
+                f"jovial_required_secrets does not list {DASK_GATEWAY_SECRET}; the gateway's "
+                "JupyterHub service token: add it there and a random value of 32+ characters "
+                "to group_vars/all/vault.yml"
+            )
+        elif len(str(model.secrets.get(DASK_GATEWAY_SECRET) or "")) < 32:
+            problems.append(
+                f"{DASK_GATEWAY_SECRET} has fewer than 32 characters (value not shown); set a "
+                "random string of 32+ characters in group_vars/all/vault.yml"
+            )
+    for name, least in DASK_GATEWAY_LIMITS.items():
+        if name in model.unresolved or name not in model.site:
+            continue
+        value = model.site[name]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if not _is_int(value) or value < least:
+            problems.append(
+                f"{name} is {show(model.site[name])}; set a whole number of at least {least} "
+                "(roles/dask_gateway/README.md)"
+            )
+    return problems
+
+
 def _hub_capacity(
     model: InventoryModel, totals: Mapping[str, Any], parse_quantity: Callable[[Any], Any]
 ) -> list[str]:
@@ -2835,6 +2904,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_ldap_directory,
     check_ldap_tls,
     check_jupyterhub_hubs,
+    check_dask_gateway,
     check_kubernetes,
     check_firewall,
     check_site_ca,

@@ -157,6 +157,15 @@ class HubClient:
         websocket (through the front door, with the session's cookies), shut the kernel down
         and return what it printed. A kernel error raises HubError with the traceback's
         name and value."""
+        kid = self.start_kernel(xsrf)
+        try:
+            return self.run(kid, code, timeout)
+        finally:
+            self.stop_kernel(xsrf, kid)
+
+    def start_kernel(self, xsrf: str) -> str:
+        """Start a python3 kernel in the user's server; its id (for :meth:`run`, which keeps
+        the kernel's state between calls, and :meth:`stop_kernel`)."""
         user = self._user()
         kernel = self.session.post(
             f"{self.base}/user/{user}/api/kernels",
@@ -166,15 +175,18 @@ class HubClient:
         )
         if kernel.status_code != 201:
             raise HubError(f"starting a kernel as {user}: {kernel.status_code} {kernel.text[:300]}")
-        kid = kernel.json()["id"]
-        try:
-            return asyncio.run(self._execute(kid, code, timeout))
-        finally:
-            self.session.delete(
-                f"{self.base}/user/{user}/api/kernels/{kid}",
-                headers={"X-XSRFToken": xsrf},
-                timeout=self.timeout,
-            )
+        return str(kernel.json()["id"])
+
+    def run(self, kid: str, code: str, timeout: float = 60) -> str:
+        """Run ``code`` in kernel ``kid``; what it printed (HubError on a kernel error)."""
+        return asyncio.run(self._execute(kid, code, timeout))
+
+    def stop_kernel(self, xsrf: str, kid: str) -> None:
+        self.session.delete(
+            f"{self.base}/user/{self._user()}/api/kernels/{kid}",
+            headers={"X-XSRFToken": xsrf},
+            timeout=self.timeout,
+        )
 
     async def _execute(self, kid: str, code: str, timeout: float) -> str:
         url = urlsplit(self.base)

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["apply", "authenticator_config", "hub_services_config", "load_settings"]
+__all__ = [
+    "apply",
+    "authenticator_config",
+    "dask_gateway_spawner_config",
+    "hub_services_config",
+    "load_settings",
+]
 
 AUTHENTICATOR_CLASS = "jovial_hub.auth.JovialLDAPAuthenticator"
 
@@ -118,15 +124,37 @@ def authenticator_config(ldap: Mapping[str, Any]) -> dict[str, Any]:
 # the user list and server states, nothing that changes or reads user content.
 VERIFY_SCOPES = ("list:users", "read:users", "read:servers")
 CULLER_SCOPES = ("list:users", "read:users:activity", "read:servers", "delete:servers")
+# Dask Gateway (roles/dask_gateway) is the hub service of this name. Its own token may only
+# see who has a server (it stops the clusters of users who have none); users reach it with the
+# access scope, which every user holds and their servers' tokens carry.
+DASK_GATEWAY_SERVICE = "dask-gateway"
+DASK_GATEWAY_SCOPES = ("read:users:name", "read:servers")
+DASK_GATEWAY_ACCESS = f"access:services!service={DASK_GATEWAY_SERVICE}"
+# What a server's $JUPYTERHUB_API_TOKEN holds by default (JupyterHub's `server` role).
+SERVER_TOKEN_SCOPES = ("users:activity!user", "access:servers!server")
+
+
+def _gateway_token(gateway: Mapping[str, Any]) -> str:
+    token = str(gateway.get("api_token") or "")
+    if len(token) < 32:
+        raise ValueError(
+            "dask_gateway.api_token has fewer than 32 characters: set vault_dask_gateway_api_token "
+            "to a longer random string"
+        )
+    return token
 
 
 def hub_services_config(
-    culler_command: list[str], verify_token: str | None = None
+    culler_command: list[str],
+    verify_token: str | None = None,
+    dask_gateway: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Traits ``services`` and ``load_roles`` of JupyterHub: the idle culler (a hub-managed
-    service) and, when ``verify_token`` is set, ``jovial-verify``: an external service whose
+    service); when ``verify_token`` is set, ``jovial-verify``: an external service whose
     token holds only :data:`VERIFY_SCOPES`, used by verify.yml to check the hub through its
-    REST API."""
+    REST API; when ``dask_gateway`` (``{"http_port", "api_token"}``) is given, the gateway as
+    the service ``dask-gateway`` on this host (the hub's proxy routes /services/dask-gateway/
+    to it) and the ``user`` role extended with the access scope to it."""
     if not culler_command:
         raise ValueError("culler_command is empty: the idle culler needs its command line")
     services: list[dict[str, Any]] = [{"name": "idle-culler", "command": list(culler_command)}]
@@ -140,4 +168,44 @@ def hub_services_config(
         roles.append(
             {"name": "jovial-verify", "scopes": list(VERIFY_SCOPES), "services": ["jovial-verify"]}
         )
+    if dask_gateway:
+        services.append(
+            {
+                "name": DASK_GATEWAY_SERVICE,
+                "url": f"http://127.0.0.1:{int(dask_gateway['http_port'])}",
+                "api_token": _gateway_token(dask_gateway),
+                "display": False,
+            }
+        )
+        roles.append(
+            {
+                "name": DASK_GATEWAY_SERVICE,
+                "scopes": list(DASK_GATEWAY_SCOPES),
+                "services": [DASK_GATEWAY_SERVICE],
+            }
+        )
+        roles.append({"name": "user", "scopes": ["self", DASK_GATEWAY_ACCESS]})
     return {"services": services, "load_roles": roles}
+
+
+def dask_gateway_spawner_config(
+    dask_gateway: Mapping[str, Any] | None, hub_address: str, proxy_port: int, public_url: str
+) -> dict[str, Any]:
+    """Spawner traits that point every server at the gateway with no credentials to paste:
+    the server's token also grants access to the gateway, and the Dask Gateway client's
+    configuration comes from the environment. The client reaches the gateway's API through the
+    hub's proxy (TLS, site CA) at ``https://<hub_address>:<proxy_port>/services/dask-gateway``,
+    the schedulers on the gateway's TCP port on this host (TLS end to end), and dashboards are
+    linked through the front door (``public_url``). ``{}`` without a gateway."""
+    if not dask_gateway:
+        return {}
+    prefix = "/services/" + DASK_GATEWAY_SERVICE
+    return {
+        "server_token_scopes": [*SERVER_TOKEN_SCOPES, DASK_GATEWAY_ACCESS],
+        "environment": {
+            "DASK_GATEWAY__ADDRESS": f"https://{hub_address}:{int(proxy_port)}{prefix}",
+            "DASK_GATEWAY__PROXY_ADDRESS": f"tls://127.0.0.1:{int(dask_gateway['scheduler_port'])}",
+            "DASK_GATEWAY__PUBLIC_ADDRESS": public_url.rstrip("/") + prefix,
+            "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+        },
+    }

@@ -237,3 +237,15 @@ def test_bad_entries_are_refused_naming_the_entry(fw, service, hostvars, message
     }
     with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
         fw.jovial_firewall_rules([service], "a", groups, hostvars)
+
+
+def test_jovial_var_reads_the_inventory_then_the_declaring_roles_default(fw):
+    assert (
+        fw.jovial_var("dask_gateway_http_port", {})
+        == yaml.safe_load((REPO / "roles" / "dask_gateway" / "defaults" / "main.yml").read_text())[
+            "dask_gateway_http_port"
+        ]
+    )
+    assert fw.jovial_var("dask_gateway_http_port", {"dask_gateway_http_port": 9010}) == 9010
+    with pytest.raises(AnsibleFilterError, match="'dask_gateway_nothing' is neither set"):
+        fw.jovial_var("dask_gateway_nothing", {})

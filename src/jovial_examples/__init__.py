@@ -1,0 +1,1 @@
+"""Examples shipped in the users' environment (roles/jupyterhub, images/notebook)."""
