@@ -28,6 +28,8 @@ import platform
 import time
 from pathlib import Path
 
+from bench_hub_spawn import read_access  # the same access file, read one way
+
 from jovial_hub.client import HubClient
 
 TOP = Path(__file__).resolve().parents[2]
@@ -81,17 +83,6 @@ client.close()
 cluster.shutdown()
 print(json.dumps(out))
 """
-
-
-def read_access(path: Path) -> dict[str, str]:
-    if not path.exists():
-        raise SystemExit(f"{path} is missing: run `make lab` first")
-    env: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip().strip('"')
-    return env
 
 
 def main() -> int:

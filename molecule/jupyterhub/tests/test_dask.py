@@ -112,7 +112,7 @@ with warnings.catch_warnings(record=True) as caught:
 client = cluster.get_client()
 client.wait_for_workers({MAX_WORKERS}, timeout=180)
 ids = client.run(lambda: [os.getuid(), os.getgid(), sorted(os.getgroups()), os.environ.get("HOME")])
-stats = dask.compute(*cubes.pipeline(os.path.expanduser("~/dask-example"), 6, shape=(24, 32, 32)))
+stats = dask.compute(*cubes.pipeline(os.path.expanduser("~/dask-example"), 6, shape=(64, 32, 32)))
 try:
     gateway.new_cluster()
     second = "created"
@@ -210,14 +210,18 @@ def test_an_idle_cluster_stops_by_itself(cluster, ada_token, node):
     assert procs.rc == 1, procs.stdout
 
 
-def test_clusters_stop_when_the_users_server_stops(ada, kernel, ada_token, node):
+def test_clusters_stop_when_the_users_server_stops(ada, ada_token, node):
     started = time.monotonic()
-    # Not shut down by the kernel when it exits (as when a kernel dies: dask-gateway #255):
-    # only the gateway's check of the owners' servers may stop it.
-    name = kernel(
-        "cluster2 = gateway.new_cluster(shutdown_on_close=False);"
-        " print(json.dumps({'name': cluster2.name}))"
-    )["name"]
+    # From a kernel of its own, and not shut down when that kernel exits (as when a kernel
+    # dies: dask-gateway #255): only the gateway's check of the owners' servers may stop it.
+    out = ada.execute(
+        ada.open_server(),
+        "import json; from dask_gateway import Gateway\n"
+        "cluster = Gateway().new_cluster(shutdown_on_close=False)\n"
+        "print(json.dumps({'name': cluster.name}))",
+        timeout=240,
+    )
+    name = json.loads(out.strip().splitlines()[-1])["name"]
     assert name in _clusters(ada_token)
     assert ada.stop_server() in (202, 204)
     gone = wait_for(lambda: name not in _clusters(ada_token), timeout=60, interval=2)
