@@ -40,7 +40,7 @@ def _cube_header(shape: tuple[int, int, int], seed: int) -> fits.Header:
         [
             ("RA---SIN", "deg", nx, -0.2 / 3600, 150.0 + seed * 1e-3),
             ("DEC--SIN", "deg", ny, 0.2 / 3600, 2.2),
-            ("FREQ", "Hz", nchan, 7.8125e6, REST_FREQ_HZ),
+            ("FREQ", "Hz", nchan, 15.625e6, REST_FREQ_HZ),
         ],
         start=1,
     ):
