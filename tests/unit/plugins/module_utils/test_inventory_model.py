@@ -421,8 +421,8 @@ CASES = [
         [
             "inventory: no host is in any of the groups etcd, kube_control_plane, kube_node, "
             "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
-            "lustre_client, infiniband, opensm; check that -i points at inventories/<site> and that hosts.yml "
-            "parses",
+            "lustre_client, infiniband, opensm; check that -i points at inventories/<site> and "
+            "that hosts.yml parses",
             f"etcd_members has 0 hosts (none); {ODD}",
             "jovial_vips[proxy]: group 'proxy' is not an inventory group; set it to the group "
             "whose hosts carry the VIP",
