@@ -43,9 +43,13 @@ class HubClient:
         self.session.verify = ca_file
 
     # --- login --------------------------------------------------------------------------------
-    def login(self, user: str, password: str) -> requests.Response:
+    def login(self, user: str, password: str, start: bool = True) -> requests.Response:
         """Post the login form as a browser does; return the final response (200 and a
-        session cookie on success, 403 with the login error on a wrong password)."""
+        session cookie on success, 403 with the login error on a wrong password).
+
+        Like a browser, the hub's redirect after login (to /hub/spawn) starts the user's
+        default server when none runs; with ``start=False`` the form asks to go to /hub/home
+        instead (``next``), so that logging in starts nothing."""
         page = self.session.get(f"{self.base}/hub/login", timeout=self.timeout)
         if page.status_code != 200:
             raise HubError(f"GET /hub/login answered {page.status_code}")
@@ -54,7 +58,12 @@ class HubClient:
             raise HubError("the login page did not set an _xsrf cookie")
         resp = self.session.post(
             f"{self.base}/hub/login",
-            data={"username": user, "password": password, "_xsrf": xsrf},
+            data={
+                "username": user,
+                "password": password,
+                "_xsrf": xsrf,
+                **({} if start else {"next": f"{self.prefix}/hub/home"}),
+            },
             timeout=self.timeout,
         )
         if resp.status_code == 200 and "jupyterhub-session-id" in self.session.cookies:

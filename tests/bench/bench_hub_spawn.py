@@ -13,8 +13,18 @@ is an error, never a figure. Then each user, in its own thread, released togethe
 
 Recorded per user: login time, time from the spawn request until the server is ready, and
 until its page opened (the figure a user feels). Afterwards every server is stopped and the
-stop time recorded. Writes build/bench/hub_spawn.json with p50/p95/max; figures are
-reported, never asserted. Bounded: one round, at most --users users, --timeout s per spawn.
+stop time recorded.
+
+Before the round, one user alone on the idle hub (``single``): the same steps, timed, with the
+CPU they cost. CPU is read on the hub node (HUB_NODE in access.env, through ``podman exec``):
+the node's whole cgroup (cpuacct or cpu.stat: every process of the node, the login's SSSD
+lookups included), the machine's (/proc/stat: the front door, the directory and the rest of the
+lab too) and, per component, the hub, its proxy and the user servers (their units' processes,
+read before the servers stop). The node's idle rate, measured for a few seconds first, is
+subtracted to give the CPU-seconds per spawn.
+
+Writes build/bench/hub_spawn.json with p50/p95/max; figures are reported, never asserted.
+Bounded: one round, at most --users users, --timeout s per spawn.
 
     make bench BENCH=hub_spawn            # or: .venv/bin/python tests/bench/bench_hub_spawn.py
 """
@@ -27,6 +37,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -71,6 +82,114 @@ def summary(values: list[float]) -> dict[str, Any]:
     }
 
 
+# Runs on the hub node (python3 is on every node: Ansible needs it). Prints JSON: the node's
+# CPU-seconds so far (its own cgroup) and, per unit (the hub's, the servers' and SSSD's), the CPU
+# of the unit's processes. With
+# cgroup v2 a unit's cpu.stat counts every process it ever ran; on a cgroup v1 host (the
+# systemd inside a container gets no cpuacct hierarchy of its own) the live processes' utime,
+# stime and their waited-for children's are summed instead ("method" says which).
+NODE_CPU = r"""
+import glob, json, os, re
+tick = os.sysconf("SC_CLK_TCK")
+def v2(path):
+    for line in open(path):
+        if line.startswith("usage_usec "):
+            return int(line.split()[1]) / 1e6
+def live(units):
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cg = open(f"/proc/{pid}/cgroup").read()
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        m = re.search(r"/system\.slice/((?:jupyter|sssd)[^/]*\.service)$", cg, re.M)
+        if m:
+            units[m[1]] = units.get(m[1], 0.0) + sum(int(x) for x in f[11:15]) / tick
+out = {"units": {}}
+if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+    out["method"] = "cgroup v2 cpu.stat"
+    out["node"] = v2("/sys/fs/cgroup/cpu.stat")
+    units = "/sys/fs/cgroup/system.slice"
+    for d in glob.glob(units + "/jupyter*.service") + glob.glob(units + "/sssd*.service"):
+        out["units"][os.path.basename(d)] = v2(d + "/cpu.stat")
+else:
+    out["method"] = "cgroup v1 cpuacct (node), /proc of the units' live processes"
+    out["node"] = int(open("/sys/fs/cgroup/cpuacct/cpuacct.usage").read()) / 1e9
+    live(out["units"])
+print(json.dumps(out))
+"""
+
+
+def machine_cpu() -> float:
+    """CPU-seconds the whole machine has used (user, nice, system, irq, softirq of /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6))
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU used on the hub node and the machine between two readings."""
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+
+    def read(self) -> dict[str, Any]:
+        proc = subprocess.run(
+            ["podman", "exec", self.node, "python3", "-c", NODE_CPU],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise SystemExit(f"cannot read the CPU of {self.node}: {proc.stderr.strip()[:300]}")
+        sample = json.loads(proc.stdout)
+        sample["machine"] = machine_cpu()
+        sample["at"] = time.monotonic()
+        return sample
+
+    def idle_rate(self, seconds: float = 10.0) -> dict[str, float]:
+        """CPU-seconds per second the node and the machine use with nobody spawning."""
+        a = self.read()
+        time.sleep(seconds)
+        b = self.read()
+        span = b["at"] - a["at"]
+        return {k: round((b[k] - a[k]) / span, 4) for k in ("node", "machine")}
+
+    @staticmethod
+    def used(
+        a: dict[str, Any], b: dict[str, Any], idle: dict[str, float], n: int
+    ) -> dict[str, Any]:
+        """CPU between readings a and b: raw, net of the idle rate, and per spawn (n spawns).
+        Per unit: the hub and proxy as differences; user servers as read at b (they did not
+        exist at a), summed."""
+        span = b["at"] - a["at"]
+        node = b["node"] - a["node"]
+        machine = b["machine"] - a["machine"]
+        units = {}
+        servers = 0.0
+        for unit, value in b["units"].items():
+            if unit.endswith("-singleuser.service"):
+                servers += value - a["units"].get(unit, 0.0)
+            else:
+                units[unit] = round(value - a["units"].get(unit, 0.0), 3)
+        n = max(n, 1)
+        return {
+            "method": b.get("method"),
+            "window_s": round(span, 3),
+            "node_s": round(node, 3),
+            "node_net_s": round(node - idle["node"] * span, 3),
+            "machine_s": round(machine, 3),
+            "machine_net_s": round(machine - idle["machine"] * span, 3),
+            "per_spawn": {
+                "node_net_s": round((node - idle["node"] * span) / n, 3),
+                "machine_net_s": round((machine - idle["machine"] * span) / n, 3),
+                "hub_s": round(units.get("jupyterhub.service", 0.0) / n, 3),
+                "proxy_s": round(units.get("jupyterhub-proxy.service", 0.0) / n, 3),
+                "server_s": round(servers / n, 3),
+            },
+            "units": units,
+            "servers_s": round(servers, 3),
+        }
+
+
 def stop_leftover(base: str, ca: str, user: str, password: str, timeout: float) -> str | None:
     """Stop a server the user still has from an earlier run; None when none is left, else why.
 
@@ -79,7 +198,7 @@ def stop_leftover(base: str, ca: str, user: str, password: str, timeout: float) 
     """
     client = HubClient(base, ca, timeout=60.0)
     try:
-        client.login(user, password)
+        client.login(user, password, start=False)
         if client.user is None:
             return "login refused"
         if client.server() is None:
@@ -98,17 +217,14 @@ def stop_leftover(base: str, ca: str, user: str, password: str, timeout: float) 
 def one_user(
     base: str, ca: str, user: str, password: str, barrier: threading.Barrier, timeout: float
 ) -> dict[str, Any]:
+    """Log in, spawn, wait until ready and open the page, released by the barrier."""
     record: dict[str, Any] = {"user": user}
     client = HubClient(base, ca, timeout=max(60.0, timeout))
-    leftover = stop_leftover(base, ca, user, password, timeout=120)
     barrier.wait()
-    if leftover is not None:
-        record["error"] = f"before the round: {leftover}"
-        record["client"] = client
-        return record
     t0 = time.monotonic()
     try:
-        resp = client.login(user, password)
+        # Logging in starts nothing (start=False): the spawn is the API request timed next.
+        resp = client.login(user, password, start=False)
         if client.user is None:
             raise HubError(f"login refused: HTTP {resp.status_code}")
         t1 = time.monotonic()
@@ -128,6 +244,25 @@ def one_user(
         record["error"] = str(exc)[:300]
     record["client"] = client
     return record
+
+
+def round_of(
+    base: str, ca: str, users: list[str], password: str, timeout: float
+) -> tuple[list[dict[str, Any]], float]:
+    """Every user in its own thread, released together; the records and the wall time."""
+    barrier = threading.Barrier(len(users))
+    records: list[dict[str, Any]] = [{} for _ in users]
+
+    def run(i: int, user: str) -> None:
+        records[i] = one_user(base, ca, user, password, barrier, timeout)
+
+    threads = [threading.Thread(target=run, args=(i, u)) for i, u in enumerate(users)]
+    wall = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return records, round(time.monotonic() - wall, 3)
 
 
 def stop_all(records: list[dict[str, Any]], timeout: float) -> dict[str, Any]:
@@ -167,33 +302,69 @@ def main() -> int:
         raise SystemExit(f"{SECRET} is missing: the lab's benchmark users were not created")
     password = SECRET.read_text().strip()
     users = [f"bench{i:02d}" for i in range(1, args.users + 1)]
+    node = access.get("HUB_NODE", "")
+    if not node:
+        raise SystemExit(f"{ACCESS} has no HUB_NODE: re-run `make lab`")
+    meter = CpuMeter(node)
 
-    barrier = threading.Barrier(len(users))
-    records: list[dict[str, Any]] = [{} for _ in users]
+    # Leftover servers from an earlier run would answer at once: stop them first, in parallel.
+    leftovers: dict[str, str | None] = {}
 
-    def run(i: int, user: str) -> None:
-        records[i] = one_user(base, ca, user, password, barrier, args.timeout)
+    def clean(user: str) -> None:
+        leftovers[user] = stop_leftover(base, ca, user, password, timeout=120)
 
-    threads = [threading.Thread(target=run, args=(i, u)) for i, u in enumerate(users)]
-    wall = time.monotonic()
-    for t in threads:
+    cleaners = [threading.Thread(target=clean, args=(u,)) for u in users]
+    for t in cleaners:
         t.start()
-    for t in threads:
+    for t in cleaners:
         t.join()
-    wall = time.monotonic() - wall
-    stop = stop_all(records, timeout=300)
+    blocked = {u: why for u, why in leftovers.items() if why is not None}
+    if blocked:
+        raise SystemExit(f"cannot start from a clean hub: {blocked}")
 
+    idle = meter.idle_rate()
+    # One user alone on the idle hub.
+    a = meter.read()
+    single, _ = round_of(base, ca, users[:1], password, args.timeout)
+    b = meter.read()
+    single_stop = stop_all(single, timeout=120)
+    single_cpu = CpuMeter.used(a, b, idle, n=1)
+    time.sleep(5)  # let the stop settle before the round starts
+
+    a = meter.read()
+    records, wall = round_of(base, ca, users, password, args.timeout)
+    b = meter.read()
+    stop = stop_all(records, timeout=300)
     ok = [r for r in records if "open_s" in r]
+    round_cpu = CpuMeter.used(a, b, idle, n=len(ok))
+
+    one = single[0]
     result = {
         "bench": "hub_spawn",
-        "target": {"hub_url": base, "users": len(users), "spawner": "systemd (lab hub1)"},
+        "target": {
+            "hub_url": base,
+            "hub_node": node,
+            "users": len(users),
+            "spawner": f"systemd ({node})",
+        },
+        "idle_cpu_rate": idle,
+        "single": {
+            "user": one["user"],
+            "error": one.get("error"),
+            "login_s": one.get("login_s"),
+            "spawn_until_ready_s": one.get("ready_s"),
+            "spawn_until_page_s": one.get("open_s"),
+            "cpu": single_cpu,
+            "stop": single_stop,
+        },
         "concurrent_users": len(users),
         "succeeded": len(ok),
         "failed": [{"user": r["user"], "error": r.get("error")} for r in records if "error" in r],
         "login_s": summary([r["login_s"] for r in records if "login_s" in r]),
         "spawn_until_ready_s": summary([r["ready_s"] for r in records if "ready_s" in r]),
         "spawn_until_page_s": summary([r["open_s"] for r in ok]),
-        "wall_s": round(wall, 3),
+        "cpu": round_cpu,
+        "wall_s": wall,
         "stop": stop,
         "per_user": [{k: v for k, v in r.items() if k != "client"} for r in records],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -201,7 +372,7 @@ def main() -> int:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "hub_spawn.json").write_text(json.dumps(result, indent=2) + "\n")
-    shown = ("succeeded", "spawn_until_ready_s", "spawn_until_page_s", "stop", "failed")
+    shown = ("single", "succeeded", "spawn_until_ready_s", "spawn_until_page_s", "cpu", "failed")
     print(json.dumps({k: result[k] for k in shown}, indent=2))
     return 0 if ok else 1
 
