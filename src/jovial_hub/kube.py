@@ -423,10 +423,11 @@ class SpawnHooks:
             )
         return pod
 
-    def post_stop(self, spawner: Any) -> None:
-        """Spawner.post_stop_hook: record the stop."""
+    async def post_stop(self, spawner: Any) -> None:
+        """Spawner.post_stop_hook: record the stop (in a worker thread: SQLite blocks)."""
         if self.ledger is not None:
-            self.ledger.stop(user=spawner.user.name, server=spawner.name or "")
+            ledger, name, server = self.ledger, spawner.user.name, spawner.name or ""
+            await asyncio.to_thread(ledger.stop, user=name, server=server)
 
 
 def _serialize(spawner: Any, pod: Any) -> dict[str, Any]:

@@ -1,32 +1,35 @@
 #!/usr/bin/env python3
 """JupyterHub spawn benchmark: N users log in and start their servers at the same time.
 
-Targets only the lab's front door (HUB_URL and LAB_CA from build/lab/access.env, written by
-`make lab`) and the lab's benchmark users bench01..bench20 (inventories/lab/group_vars/all/
-ldap.yml; their shared password is generated into build/lab/secrets/ldap_password_bench).
-First each user's leftover server from an earlier run is stopped (a running server would
-answer the spawn at once and count as a ~0 s spawn); a spawn the hub answers "already running"
-is an error, never a figure. Then each user, in its own thread, released together by a barrier:
+Targets only the lab's front door (HUB_URL, or HUB_<NAME>_URL with --hub <name> for a hub on
+Kubernetes, and LAB_CA from build/lab/access.env, written by `make lab`) and the lab's
+benchmark users bench01..bench20 (inventories/lab/group_vars/all/ldap.yml; their shared
+password is generated into build/lab/secrets/ldap_password_bench). First each user's leftover
+server from an earlier run is stopped (a running server would answer the spawn at once and
+count as a ~0 s spawn); a spawn the hub answers "already running" is an error, never a figure.
+Then each user, in its own thread, released together by a barrier:
 
-    login (form + cookies + XSRF) -> POST /hub/api/users/<u>/server -> poll until ready
-    -> open /user/<u>/lab through the hub's OAuth redirects (the server really answers)
+    login (form + cookies + XSRF; it starts nothing) -> POST /hub/api/users/<u>/server
+    -> poll until ready -> open /user/<u>/lab through the hub's OAuth redirects
 
-Recorded per user: login time, time from the spawn request until the server is ready, and
-until its page opened (the figure a user feels). Afterwards every server is stopped and the
-stop time recorded.
+Recorded per user: login time, time from the spawn request until the server is ready and
+until its page opened, and from the login form to the page (the figure a user feels).
+Afterwards every server is stopped and the stop time recorded.
 
 Before the round, one user alone on the idle hub (``single``): the same steps, timed, with the
-CPU they cost. CPU is read on the hub node (HUB_NODE in access.env, through ``podman exec``):
-the node's whole cgroup (cpuacct or cpu.stat: every process of the node, the login's SSSD
-lookups included), the machine's (/proc/stat: the front door, the directory and the rest of the
-lab too) and, per component, the hub, its proxy and the user servers (their units' processes,
-read before the servers stop). The node's idle rate, measured for a few seconds first, is
-subtracted to give the CPU-seconds per spawn.
+CPU they cost. CPU is read on the hub's nodes through ``podman exec``: the systemd hub's node
+(HUB_NODE in access.env) or, for a hub on Kubernetes, every Kubernetes node (KUBE_NODES). Per
+node its whole cgroup (cpuacct or cpu.stat: every process of the node, the login's SSSD
+lookups included); the machine's (/proc/stat: the front door, the directory and the rest of
+the lab too); and on a systemd hub, per component, the hub, its proxy and the user servers
+(their units' processes, read before the servers stop). The nodes' idle rate, measured for a
+few seconds first, is subtracted to give the CPU-seconds per spawn.
 
-Writes build/bench/hub_spawn.json with p50/p95/max; figures are reported, never asserted.
-Bounded: one round, at most --users users, --timeout s per spawn.
+Writes build/bench/hub_spawn.json (hub_spawn_<name>.json with --hub) with p50/p95/max; figures
+are reported, never asserted. Bounded: one round, at most --users users, --timeout s per spawn.
 
     make bench BENCH=hub_spawn            # or: .venv/bin/python tests/bench/bench_hub_spawn.py
+    .venv/bin/python tests/bench/bench_hub_spawn.py --hub science --users 6
 """
 
 from __future__ import annotations
@@ -128,25 +131,38 @@ def machine_cpu() -> float:
 
 
 class CpuMeter:
-    """CPU used on the hub node and the machine between two readings."""
+    """CPU used on the hub's nodes (summed) and the machine between two readings."""
 
-    def __init__(self, node: str) -> None:
-        self.node = node
+    def __init__(self, nodes: list[str]) -> None:
+        if not nodes:
+            raise ValueError("no node to read the CPU of")
+        self.nodes = nodes
 
-    def read(self) -> dict[str, Any]:
+    def _node(self, node: str) -> dict[str, Any]:
         proc = subprocess.run(
-            ["podman", "exec", self.node, "python3", "-c", NODE_CPU],
+            ["podman", "exec", node, "python3", "-c", NODE_CPU],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         if proc.returncode != 0:
-            raise SystemExit(f"cannot read the CPU of {self.node}: {proc.stderr.strip()[:300]}")
-        sample = json.loads(proc.stdout)
-        sample["machine"] = machine_cpu()
-        sample["at"] = time.monotonic()
-        return sample
+            raise SystemExit(f"cannot read the CPU of {node}: {proc.stderr.strip()[:300]}")
+        return json.loads(proc.stdout)
+
+    def read(self) -> dict[str, Any]:
+        samples = {node: self._node(node) for node in self.nodes}
+        units: dict[str, float] = {}
+        for sample in samples.values():
+            units.update(sample["units"])
+        return {
+            "method": next(iter(samples.values()))["method"],
+            "node": sum(s["node"] for s in samples.values()),
+            "per_node": {node: s["node"] for node, s in samples.items()},
+            "units": units,
+            "machine": machine_cpu(),
+            "at": time.monotonic(),
+        }
 
     def idle_rate(self, seconds: float = 10.0) -> dict[str, float]:
-        """CPU-seconds per second the node and the machine use with nobody spawning."""
+        """CPU-seconds per second the nodes and the machine use with nobody spawning."""
         a = self.read()
         time.sleep(seconds)
         b = self.read()
@@ -173,6 +189,8 @@ class CpuMeter:
         n = max(n, 1)
         return {
             "method": b.get("method"),
+            "nodes": sorted(b["per_node"]),
+            "per_node_s": {k: round(v - a["per_node"][k], 3) for k, v in b["per_node"].items()},
             "window_s": round(span, 3),
             "node_s": round(node, 3),
             "node_net_s": round(node - idle["node"] * span, 3),
@@ -240,6 +258,7 @@ def one_user(
         record["ready_s"] = round(t2 - t1, 3)
         client.open_server()
         record["open_s"] = round(time.monotonic() - t1, 3)
+        record["total_s"] = round(time.monotonic() - t0, 3)  # login form to the lab's page
     except (HubError, OSError, ValueError) as exc:  # requests' errors are OSError subclasses
         record["error"] = str(exc)[:300]
     record["client"] = client
@@ -290,22 +309,34 @@ def stop_all(records: list[dict[str, Any]], timeout: float) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20, help="concurrent users (max 20)")
+    parser.add_argument(
+        "--hub",
+        default="",
+        help="a hub on Kubernetes by name (HUB_<NAME>_URL in access.env, e.g. science); "
+        "default: the systemd hub at HUB_URL",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per spawn")
     args = parser.parse_args()
     if not 1 <= args.users <= 20:
         parser.error("--users must be 1-20 (the lab has bench01..bench20)")
     access = read_access(ACCESS)
-    base, ca = access.get("HUB_URL", ""), access.get("LAB_CA", "")
+    url_key = f"HUB_{args.hub.upper().replace('-', '_')}_URL" if args.hub else "HUB_URL"
+    base, ca = access.get(url_key, ""), access.get("LAB_CA", "")
     if not base or not ca:
-        raise SystemExit(f"{ACCESS} has no HUB_URL/LAB_CA: re-run `make lab`")
+        raise SystemExit(f"{ACCESS} has no {url_key}/LAB_CA: re-run `make lab` (or check --hub)")
     if not SECRET.exists():
         raise SystemExit(f"{SECRET} is missing: the lab's benchmark users were not created")
     password = SECRET.read_text().strip()
     users = [f"bench{i:02d}" for i in range(1, args.users + 1)]
-    node = access.get("HUB_NODE", "")
-    if not node:
-        raise SystemExit(f"{ACCESS} has no HUB_NODE: re-run `make lab`")
-    meter = CpuMeter(node)
+    # Where the hub and its servers run: the systemd hub's node, or every Kubernetes node (the
+    # hub pod, its proxy and the users' pods are scheduled on any of them).
+    nodes = access.get("KUBE_NODES" if args.hub else "HUB_NODE", "").split()
+    if not nodes:
+        raise SystemExit(
+            f"{ACCESS} has no {'KUBE_NODES' if args.hub else 'HUB_NODE'}: re-run `make lab`"
+        )
+    spawner = f"kubernetes ({args.hub} hub)" if args.hub else f"systemd ({nodes[0]})"
+    meter = CpuMeter(nodes)
 
     # Leftover servers from an earlier run would answer at once: stop them first, in parallel.
     leftovers: dict[str, str | None] = {}
@@ -343,9 +374,9 @@ def main() -> int:
         "bench": "hub_spawn",
         "target": {
             "hub_url": base,
-            "hub_node": node,
+            "hub_nodes": nodes,
             "users": len(users),
-            "spawner": f"systemd ({node})",
+            "spawner": spawner,
         },
         "idle_cpu_rate": idle,
         "single": {
@@ -354,6 +385,7 @@ def main() -> int:
             "login_s": one.get("login_s"),
             "spawn_until_ready_s": one.get("ready_s"),
             "spawn_until_page_s": one.get("open_s"),
+            "login_until_page_s": one.get("total_s"),
             "cpu": single_cpu,
             "stop": single_stop,
         },
@@ -363,6 +395,7 @@ def main() -> int:
         "login_s": summary([r["login_s"] for r in records if "login_s" in r]),
         "spawn_until_ready_s": summary([r["ready_s"] for r in records if "ready_s" in r]),
         "spawn_until_page_s": summary([r["open_s"] for r in ok]),
+        "login_until_page_s": summary([r["total_s"] for r in ok]),
         "cpu": round_cpu,
         "wall_s": wall,
         "stop": stop,
@@ -371,8 +404,10 @@ def main() -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "hub_spawn.json").write_text(json.dumps(result, indent=2) + "\n")
-    shown = ("single", "succeeded", "spawn_until_ready_s", "spawn_until_page_s", "cpu", "failed")
+    (OUT / f"hub_spawn{'_' + args.hub if args.hub else ''}.json").write_text(
+        json.dumps(result, indent=2) + "\n"
+    )
+    shown = ("single", "succeeded", "login_s", "spawn_until_page_s", "login_until_page_s", "cpu")
     print(json.dumps({k: result[k] for k in shown}, indent=2))
     return 0 if ok else 1
 

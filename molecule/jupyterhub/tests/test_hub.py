@@ -76,6 +76,34 @@ def test_login_spawn_and_code_runs_as_the_users_ldap_identity(ada, node):
     assert ps.rc == 0 and set(ps.stdout.split()) == {"10001"}
 
 
+def test_a_server_starts_with_only_what_users_need(ada, node):
+    """What keeps a spawn cheap (docs/spawn-performance.md) holds on the hub node, for a user:
+    the language-server scan and the notebook shim are off, importing the server never compiles
+    rfc3987-syntax's grammars, and Node.js (for which JupyterLab would run yarn at every start)
+    runs only in the proxy's group, with the proxy up on it."""
+    hub = node("mj-hub")
+    listed = hub.run("runuser -u ada -- /opt/jovial/notebook/bin/jupyter server extension list")
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", listed.stdout + listed.stderr)
+    states = dict(re.findall(r"^\s+(\w+) (enabled|disabled)$", plain, re.M))
+    assert states == {
+        "jupyter_lsp": "disabled",
+        "jupyter_server_terminals": "enabled",
+        "jupyterlab": "enabled",
+        "notebook_shim": "disabled",
+    }, plain
+    imported = hub.run(
+        "runuser -u ada -- /opt/jovial/notebook/bin/python -c "
+        "'import sys, jupyterhub.singleuser.extension, jupyterlab.labapp; "
+        'print(sorted(m for m in sys.modules if m.startswith(("rfc3987_syntax", "lark"))))\''
+    )
+    assert imported.rc == 0, imported.stderr
+    assert imported.stdout.strip() == "[]"
+    refused = hub.run("runuser -u ada -- /usr/bin/node --version")
+    assert refused.rc != 0 and "Permission denied" in refused.stderr
+    proxy_uid = hub.run("id -u jupyterhub-proxy").stdout.strip()
+    assert hub.run("ps -o uid= -C node").stdout.split() == [proxy_uid]
+
+
 def test_another_user_cannot_reach_the_server():
     bruno, resp = _client("bruno", _password("bruno"))
     assert resp.status_code == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import ldap3
 import pytest
@@ -224,3 +225,37 @@ def test_without_allowed_groups_every_directory_user_may_log_in():
 def test_with_allowed_groups_login_is_restricted_to_them():
     traits = config.authenticator_config(LDAP)
     assert traits["allow_all"] is False
+
+
+def test_logins_wait_on_the_directory_side_by_side_not_in_turn(monkeypatch, ca_file):
+    """Two logins at once: each one's first connection waits until the other's has begun too.
+    Were logins run on the hub's event loop (LDAPAuthenticator's binds block), the second could
+    only begin after the first had finished, and the wait would time out."""
+    both_connecting = threading.Barrier(2, timeout=10)
+    directory = Directory()
+    first_call: set[str] = set()
+
+    def connection(server, user=None, password=None, auto_bind=None, **kwargs):
+        if user not in first_call and user != READER:
+            first_call.add(user)
+            both_connecting.wait()
+        return directory(server, user=user, password=password, auto_bind=auto_bind, **kwargs)
+
+    monkeypatch.setattr(ldap3, "Connection", connection)
+    c = Config()
+    config.apply(c, "JovialLDAPAuthenticator", config.authenticator_config(LDAP))
+    authenticator = JovialLDAPAuthenticator(config=c)
+
+    async def both():
+        return await asyncio.gather(
+            authenticator.get_authenticated_user(
+                None, {"username": "jsoto", "password": "jsoto-pw"}
+            ),
+            authenticator.get_authenticated_user(
+                None, {"username": "lvega", "password": "lvega-pw"}
+            ),
+        )
+
+    jsoto, lvega = asyncio.run(both())
+    assert (jsoto["name"], lvega["name"]) == ("jsoto", "lvega")
+    assert authenticator.server_address == LDAP_HOSTS[0]

@@ -290,7 +290,7 @@ def test_quota_problems_name_each_resource_that_does_not_fit():
 def test_spawn_and_stop_are_recorded(settings, tmp_path: Path):
     ledger = Ledger(tmp_path / "accounting.sqlite")
     spawner, _ = run(spawn(settings, directory(JSOTO), "jsoto", {"profile": "large"}, ledger))
-    spawner.post_stop_hook(spawner)
+    run(spawner.post_stop_hook(spawner))
     (record,) = ledger.records()
     assert (record.user, record.groups, record.profile) == (
         "jsoto",
