@@ -54,7 +54,8 @@ def hub_traits(hub: Mapping[str, Any]) -> dict[str, Any]:
         "cleanup_servers": False,
         "cleanup_proxy": False,
         "authenticator_class": hubconf.AUTHENTICATOR_CLASS,
-        "spawner_class": "kubespawner.KubeSpawner",
+        # KubeSpawner, with a pod refused by the namespace's quota told to the user as such.
+        "spawner_class": "jovial_hub.spawner.JovialKubeSpawner",
     }
 
 

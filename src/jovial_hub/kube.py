@@ -250,6 +250,17 @@ class QuotaExceeded(HTTPError):
         return self.jupyterhub_message
 
 
+def quota_exceeded(hub: str, problems: Sequence[str]) -> QuotaExceeded:
+    """The refusal a user reads when the hub's namespace has no room for their server, with
+    the numbers (``problems``) and what to do."""
+    return QuotaExceeded(
+        f"The {hub} hub has no room for your server now ("
+        + "; ".join(problems)
+        + "). Try again when others have stopped theirs, choose a smaller size, or ask "
+        "the platform team for a larger quota."
+    )
+
+
 def quota_problems(hard: Mapping[str, Any], used: Mapping[str, Any], profile: Profile) -> list[str]:
     """Why one more server of ``profile`` does not fit the quota (``hard``/``used`` as a
     ResourceQuota's status gives them); empty when it fits. Each line names the resource,
@@ -396,12 +407,7 @@ class SpawnHooks:
                 continue
             problems.extend(quota_problems(status.hard, status.used or {}, profile))
         if problems:
-            raise QuotaExceeded(
-                f"The {self.settings.hub} hub has no room for your server now ("
-                + "; ".join(problems)
-                + "). Try again when others have stopped theirs, choose a smaller size, or ask "
-                "the platform team for a larger quota."
-            )
+            raise quota_exceeded(self.settings.hub, problems)
 
     def check_pod(self, spawner: Any, pod: Any) -> Any:
         """Spawner.modify_pod_hook: return the pod unchanged, or raise PodSecurityRefused."""

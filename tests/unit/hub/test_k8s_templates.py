@@ -23,11 +23,11 @@ from ansible.template import Templar, trust_as_template
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 from kubernetes_asyncio.client import V1ResourceQuota, V1ResourceQuotaList, V1ResourceQuotaStatus
-from kubespawner import KubeSpawner
 from traitlets.config import Config
 
 from jovial_hub import hubconfig, podsecurity, schema
 from jovial_hub.identity import Identity
+from jovial_hub.spawner import JovialKubeSpawner
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "jupyterhub"
 TEMPLATES = sorted((ROLE / "templates" / "k8s").glob("*.yaml.j2"))
@@ -309,7 +309,7 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
     assert c.JupyterHub.cleanup_servers is False
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path}/jupyterhub.sqlite"
     assert c.JupyterHub.authenticator_class == "jovial_hub.auth.JovialLDAPAuthenticator"
-    assert c.JupyterHub.spawner_class == "kubespawner.KubeSpawner"
+    assert c.JupyterHub.spawner_class == "jovial_hub.spawner.JovialKubeSpawner"
     assert c.ConfigurableHTTPProxy.should_start is False
     assert c.ConfigurableHTTPProxy.api_url == "http://proxy-api:8001"
     assert c.JovialLDAPAuthenticator.server_addresses == [
@@ -326,7 +326,7 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
     ]
 
     async def spawn():
-        spawner = KubeSpawner(
+        spawner = JovialKubeSpawner(
             hub=hub,
             user=mock_user(name="lvega"),
             config=c,
