@@ -133,6 +133,21 @@ class Ledger:
             )
             return int(row[0])
 
+    def discard(self, user: str, server: str = "") -> int | None:
+        """Remove the user's open row: its server never ran (the pod was refused before it
+        existed), so nothing was granted to account for. Return the row id, None when no row
+        is open."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT id FROM servers WHERE user = ? AND server = ? AND stopped IS NULL "
+                "ORDER BY started DESC LIMIT 1",
+                (user, server),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM servers WHERE id = ?", (row[0],))
+            return int(row[0])
+
     def records(self, user: str | None = None) -> list[ServerRecord]:
         """All rows (or one user's), oldest first."""
         query = (

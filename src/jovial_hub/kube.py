@@ -430,10 +430,14 @@ class SpawnHooks:
         return pod
 
     async def post_stop(self, spawner: Any) -> None:
-        """Spawner.post_stop_hook: record the stop (in a worker thread: SQLite blocks)."""
+        """Spawner.post_stop_hook: record the stop (in a worker thread: SQLite blocks). A
+        server whose pod was never created (refused by the namespace's quota admission:
+        ``pod_created`` of :class:`jovial_hub.spawner.JovialKubeSpawner` is False) was granted
+        nothing: its start is discarded instead."""
         if self.ledger is not None:
             ledger, name, server = self.ledger, spawner.user.name, spawner.name or ""
-            await asyncio.to_thread(ledger.stop, user=name, server=server)
+            end = ledger.discard if getattr(spawner, "pod_created", True) is False else ledger.stop
+            await asyncio.to_thread(end, user=name, server=server)
 
 
 def _serialize(spawner: Any, pod: Any) -> dict[str, Any]:

@@ -5,7 +5,8 @@ but several users asking at once all pass that check before any of their pods co
 server's quota admission then refuses the late ones, and KubeSpawner reports that as an
 internal error (the user reads "500: error"). :class:`JovialKubeSpawner` turns the API
 server's refusal into the same :class:`~jovial_hub.kube.QuotaExceeded` (403, with the numbers
-and what to do) as the hook's.
+and what to do) as the hook's, and the start the pre-spawn hook recorded for accounting is
+discarded: nothing was granted.
 """
 
 from __future__ import annotations
@@ -38,11 +39,23 @@ def quota_refusal(exc: ApiException) -> str | None:
 
 
 class JovialKubeSpawner(KubeSpawner):
-    """KubeSpawner whose pod refused by the namespace's ResourceQuota raises QuotaExceeded."""
+    """KubeSpawner whose pod refused by the namespace's ResourceQuota raises QuotaExceeded.
+
+    ``pod_created`` says whether this start made its pod: the post-stop hook discards the
+    accounting record of a start whose pod never existed (``SpawnHooks.post_stop``)."""
+
+    pod_created: bool | None = None
+
+    def start(self) -> Any:
+        # KubeSpawner.start returns the future of its _start (kept for progress events).
+        self.pod_created = False
+        return super().start()
 
     async def _make_create_pod_request(self, pod: Any, request_timeout: float) -> bool:
         try:
-            return bool(await super()._make_create_pod_request(pod, request_timeout))
+            created = bool(await super()._make_create_pod_request(pod, request_timeout))
+            self.pod_created = self.pod_created or created
+            return created
         except ApiException as exc:
             refusal = quota_refusal(exc)
             if refusal is None:

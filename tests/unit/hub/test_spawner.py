@@ -10,7 +10,8 @@ import pytest
 from kubernetes_asyncio.client.rest import ApiException
 from traitlets.config import Config
 
-from jovial_hub.kube import QuotaExceeded
+from jovial_hub.accounting import Ledger
+from jovial_hub.kube import QuotaExceeded, SpawnHooks
 from jovial_hub.spawner import JovialKubeSpawner, quota_refusal
 
 # What kube-apiserver 1.34 answers when the ResourceQuota admission refuses a pod.
@@ -86,3 +87,46 @@ def test_another_api_error_stays_an_error(hub, mock_user, offline_kubeconfig):
             offline_kubeconfig,
         )
     assert failed.value.status == 500
+
+
+def test_a_pod_made_is_accounted_and_a_refused_one_is_not(
+    hub, mock_user, offline_kubeconfig, tmp_path
+):
+    """The pre-spawn hook records a start before the pod exists; the post-stop hook closes it
+    when the pod was created, and discards it when the quota admission refused the pod."""
+    ledger = Ledger(tmp_path / "accounting.sqlite")
+    # The post-stop hook uses only the ledger (no settings, no directory lookup).
+    hooks = SpawnHooks(settings=None, lookup=lambda name: None, ledger=ledger)  # type: ignore[arg-type]
+
+    def attempt(user: str, refuse: bool) -> None:
+        c = Config()
+        c.KubeSpawner.namespace = "hub-science"
+        c.KubeSpawner.extra_labels = {"jovial.io/hub": "science"}
+
+        async def run():
+            spawner = JovialKubeSpawner(
+                hub=hub, user=mock_user(name=user), config=c, _mock=True, api_token="t",
+                oauth_client_id="c",
+            )  # fmt: skip
+
+            async def create(namespace, pod):
+                if refuse:
+                    raise api_error(403, REFUSED)
+                return pod
+
+            spawner.api.create_namespaced_pod = create
+            spawner.pod_created = False  # what start() sets
+            ledger.start(user=user, profile="small")  # what the pre-spawn hook records
+            try:
+                await spawner._make_create_pod_request(await spawner.get_pod_manifest(), 3)
+            except QuotaExceeded:
+                pass
+            finally:
+                await hooks.post_stop(spawner)
+                await spawner.api.api_client.close()
+
+        asyncio.run(run())
+
+    attempt("ada", refuse=False)
+    attempt("bench03", refuse=True)
+    assert [(r.user, r.stopped is not None) for r in ledger.records()] == [("ada", True)]
