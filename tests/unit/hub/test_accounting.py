@@ -109,3 +109,19 @@ def test_hooks_record_what_the_spawner_says(ledger, clock):
         5.0,
     )
     assert record.resources == {"limits": {"memory": "4Gi"}}
+
+
+def test_discard_removes_only_the_open_start_of_that_server(ledger, clock):
+    """A start whose pod was never made is dropped; the user's finished servers and other
+    users' open ones stay."""
+    done = ledger.start("jsoto", profile="small")
+    clock.now += 60
+    ledger.stop("jsoto")
+    other = ledger.start("lvega", profile="small")
+    refused = ledger.start("jsoto", profile="large")
+    assert ledger.discard("jsoto") == refused
+    assert ledger.discard("jsoto") is None  # nothing open any more
+    assert [(r.id, r.user, r.stopped is None) for r in ledger.records()] == [
+        (done, "jsoto", False),
+        (other, "lvega", True),
+    ]
