@@ -141,7 +141,9 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict:
-        self.validate_argument_spec(argument_spec={})  # no options: fail on any
+        _, args = self.validate_argument_spec(
+            argument_spec={"whole_site": {"type": "bool", "default": True}}
+        )
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
@@ -201,7 +203,10 @@ class ActionModule(ActionBase):
         model = model_module.InventoryModel(
             groups=groups, hosts=hosts, site=site, secrets=secrets, unresolved=unresolved
         )
-        problems = model_module.validate(model)
+        checkers = (
+            model_module.WHOLE_SITE_CHECKERS if args["whole_site"] else model_module.LAYER_CHECKERS
+        )
+        problems = model_module.validate(model, checkers)
         result["changed"] = False
         if problems:
             result["failed"] = True
@@ -210,6 +215,9 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = model_module.summary_text(model)
             result["summary"] = model_module.summary(model)
+            # Later validation plays of the same run (each entry playbook starts with one, and
+            # site.yml imports several) see this fact and skip (playbooks/validate.yml).
+            result["ansible_facts"] = {"jovial_inventory_validated": True}
             result["_ansible_verbose_always"] = True  # show the summary line at -v0 too
         return result
 

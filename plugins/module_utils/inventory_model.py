@@ -443,7 +443,10 @@ def check_unresolved(model: InventoryModel) -> list[str]:
 
 
 def check_groups(model: InventoryModel) -> list[str]:
-    """At least one host is in a managed group (else -i probably points at the wrong place)."""
+    """At least one host is in a managed group (else -i probably points at the wrong place).
+
+    Only for a whole-site run (site.yml: WHOLE_SITE_CHECKERS): a layer playbook's inventory may
+    hold only the hosts of that layer, or (the common layer) hosts in no layer group at all."""
     if managed_hosts(model):
         return []
     return [
@@ -630,9 +633,19 @@ def etcd_members(model: InventoryModel) -> Any:
     return list(_group(model, "etcd")) if value is None else value
 
 
+def _etcd_configured(model: InventoryModel) -> bool:
+    """The site runs etcd: group etcd has hosts, etcd_members is set, or Kubernetes (whose
+    control plane stores its state in the external etcd cluster) is configured."""
+    return (
+        bool(_group(model, "etcd"))
+        or model.site.get("etcd_members") is not None
+        or _kubernetes_configured(model)
+    )
+
+
 def check_etcd(model: InventoryModel) -> list[str]:
     """etcd_members: 3, 5 or 7 distinct hosts, each in the inventory and in group etcd."""
-    if "etcd_members" in model.unresolved:
+    if "etcd_members" in model.unresolved or not _etcd_configured(model):
         return []
     members = etcd_members(model)
     if not _is_list(members):
@@ -1232,8 +1245,13 @@ def check_moosefs(model: InventoryModel) -> list[str]:
 
 def check_home_root(model: InventoryModel) -> list[str]:
     """Where the storage layer serves clients, homes are on the shared filesystem:
-    ldap_client_home_root inside <lustre_client_mount_root>/<lustre_fsname>."""
-    if not _storage_configured(model) or not _group(model, "lustre_client"):
+    ldap_client_home_root inside <lustre_client_mount_root>/<lustre_fsname> (where the site has
+    users with homes: see _users_configured)."""
+    if (
+        not _storage_configured(model)
+        or not _group(model, "lustre_client")
+        or not _users_configured(model)
+    ):
         return []
     names = (
         "lustre_server_backend",
@@ -1638,8 +1656,20 @@ def _check_id_range(model: InventoryModel, variable: str) -> list[str]:
     return problems
 
 
+def _users_configured(model: InventoryModel) -> bool:
+    """The site has people: an LDAP directory, or hubs or a Dask gateway serving users."""
+    return (
+        _ldap_configured(model)
+        or bool(_group(model, "jupyterhub"))
+        or bool(_group(model, "dask_gateway"))
+    )
+
+
 def check_id_ranges(model: InventoryModel) -> list[str]:
-    """jovial_uid_range and jovial_gid_range: int min/max, 1000 <= min < max < 2^31, no 65534."""
+    """jovial_uid_range and jovial_gid_range: int min/max, 1000 <= min < max < 2^31, no 65534
+    (where the site has users: see _users_configured)."""
+    if not _users_configured(model):
+        return []
     return _check_id_range(model, "jovial_uid_range") + _check_id_range(model, "jovial_gid_range")
 
 
@@ -2909,6 +2939,12 @@ CHECKERS: tuple[Checker, ...] = (
     check_firewall,
     check_site_ca,
 )
+
+
+# A layer playbook run on its own (playbooks/<layer>.yml) checks everything the inventory
+# configures; site.yml, which stands up the whole site, also needs the site to have layers.
+LAYER_CHECKERS: tuple[Checker, ...] = tuple(c for c in CHECKERS if c is not check_groups)
+WHOLE_SITE_CHECKERS: tuple[Checker, ...] = CHECKERS
 
 
 def validate(model: InventoryModel, checkers: Sequence[Checker] = CHECKERS) -> list[str]:

@@ -23,10 +23,20 @@ description:
     changes nothing anywhere.
   - Secret values are only tested for being non-empty strings; neither they nor the text of a
     templating error about them reach the result.
-  - C(playbooks/validate.yml), the first play of C(site.yml), runs it.
+  - C(playbooks/validate.yml), the first play of every entry playbook, runs it.
+  - On success it sets the fact C(jovial_inventory_validated) on the play's hosts, so that
+    the later validation plays of the same run skip.
 version_added: "0.1.0"
 author: Jovial maintainers (!UNKNOWN)
-options: {}
+options:
+  whole_site:
+    description:
+      - C(true) (the default, and C(site.yml)) also requires hosts in Jovial's groups: a
+        whole-site run on an inventory without them means C(-i) points at the wrong place.
+      - C(false) (a layer, recovery or restore playbook run on its own) checks what the
+        inventory configures; an inventory may hold only that layer's hosts.
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -35,7 +45,7 @@ attributes:
     support: none
     description: Returns no diff; the action only reads.
 notes:
-  - This is an action plugin; it takes no options.
+  - This is an action plugin; it runs on the control node.
 """
 
 EXAMPLES = r"""
@@ -70,4 +80,13 @@ summary:
     vips: 1
     lustre_targets: 4
     required_secrets: 1
+ansible_facts:
+  description: On success, the fact the later validation plays of the run test to skip.
+  type: dict
+  returned: success
+  contains:
+    jovial_inventory_validated:
+      description: Always C(true).
+      type: bool
+      sample: true
 """

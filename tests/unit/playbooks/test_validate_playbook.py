@@ -9,12 +9,14 @@ same wrapper the ping play runs and every host is unreachable.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -216,3 +218,137 @@ def test_sample_refuses_the_lab_backend_unless_allowed(tmp_path: Path) -> None:
         '{"lustre_server_backend": "lab_ext4", "jovial_allow_lab_ext4": true}',
     )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+# --- One gate in front of every entry playbook
+# One validation gate (playbooks/validate.yml) in front of every entry playbook.
+#
+# Every playbook an operator runs (site.yml, each layer's, the recovery, restore and certificate
+# playbooks) starts with the same validation play, so a broken inventory is stopped before any
+# host is touched whichever playbook is run. site.yml validates once: the validation plays of the
+# layer playbooks it imports skip. Each Molecule scenario's inventory (converged through those
+# playbooks) passes the gate.
+
+PLAYBOOKS = REPO_ROOT / "playbooks"
+# Not entry playbooks: the gate itself, and `make lab`'s helpers, run on the lab's own
+# inventory before (lab-up: the containers) and after (lab-access: access.env) site.yml.
+NOT_ENTRY = {"validate.yml", "lab-up.yml", "lab-access.yml"}
+ENTRY_PLAYBOOKS = sorted(p.name for p in PLAYBOOKS.glob("*.yml") if p.name not in NOT_ENTRY)
+SCENARIOS = sorted(p.parent.name for p in (REPO_ROOT / "molecule").glob("*/molecule.yml"))
+
+
+@pytest.mark.parametrize("name", ENTRY_PLAYBOOKS)
+def test_every_entry_playbook_starts_with_the_gate(name: str) -> None:
+    plays = yaml.safe_load((PLAYBOOKS / name).read_text())
+    assert plays[0].get("ansible.builtin.import_playbook") == "validate.yml", (
+        f"playbooks/{name} must start by importing validate.yml"
+    )
+    whole_site = (plays[0].get("vars") or {}).get("jovial_validate_whole_site", False)
+    assert whole_site is (name == "site.yml"), "only site.yml validates as a whole site"
+
+
+def test_a_layer_playbook_stops_a_broken_inventory_before_any_host(tmp_path: Path) -> None:
+    result = run_playbook(PLAYBOOKS / "etcd.yml", FIXTURES / "inventories" / "etcd_even", tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "etcd_members has 4 hosts (core1, core2, core3 and core4)" in output
+    assert "PLAY [Etcd | External etcd cluster]" not in output
+    assert "UNREACHABLE" not in output
+    assert recap(output) == {
+        "localhost": {"ok": 0, "changed": 0, "unreachable": 0, "failed": 1},
+    }
+
+
+def test_site_validates_once(tmp_path: Path) -> None:
+    wrapper = FIXTURES / "playbooks" / "validate_site_then_layer.yml"
+    result = run_playbook(wrapper, FIXTURES / "inventories" / "valid", tmp_path)
+    output = result.stdout + result.stderr
+    assert output.count("Inventory valid: 9 hosts") == 1, output
+    # The second validation play ran and skipped its check on the fact the first one set.
+    assert output.count("PLAY [Validate | Check the inventory model on the control node]") == 2
+    assert re.search(r"^localhost\s+: ok=1 .* skipped=1 ", output, re.MULTILINE), output
+    assert "PLAY [Would contact every host]" in output
+
+
+def _inventory_hosts_only(tmp_path: Path) -> Path:
+    """The common layer's inventory: hosts in no Jovial group."""
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(
+        yaml.safe_dump({"all": {"hosts": {"node1": {"jovial_address": "10.77.0.11"}}}})
+    )
+    (inventory / "group_vars" / "all.yml").write_text(
+        yaml.safe_dump(
+            {
+                "jovial_site": "one",
+                "jovial_domain": "one.example.org",
+                "jovial_networks": [{"name": "mgmt", "cidr": "10.77.0.0/24"}],
+                "jovial_vips": [],
+                "ansible_connection": "local",
+            }
+        )
+    )
+    return inventory
+
+
+def test_only_a_whole_site_run_needs_hosts_in_jovial_groups(tmp_path: Path) -> None:
+    inventory = _inventory_hosts_only(tmp_path)
+    validate = PLAYBOOKS / "validate.yml"
+    layer = run_playbook(validate, inventory, tmp_path)
+    assert layer.returncode == 0, layer.stdout + layer.stderr
+    site = run_playbook(validate, inventory, tmp_path, "-e", "jovial_validate_whole_site=true")
+    output = site.stdout + site.stderr
+    assert site.returncode != 0, output
+    assert "inventory: no host is in any of the groups etcd" in output
+
+
+_MOLECULE_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def molecule_inventory(scenario: str, tmp_path: Path) -> Path:
+    """The inventory Molecule gives a scenario's converge: its platforms in their groups and
+    provisioner.inventory's group_vars and host_vars, with Molecule's ${VAR:-default}
+    interpolation (the ephemeral directory under tmp_path)."""
+    directory = REPO_ROOT / "molecule" / scenario
+    ephemeral = tmp_path / "ephemeral"
+    ephemeral.mkdir(exist_ok=True)
+    known = {
+        "MOLECULE_EPHEMERAL_DIRECTORY": str(ephemeral),
+        "MOLECULE_SCENARIO_DIRECTORY": str(directory),
+        "MOLECULE_PROJECT_DIRECTORY": str(REPO_ROOT),
+    }
+
+    def interpolate(match: re.Match[str]) -> str:
+        name, default = match[1], match[2] or ""
+        return known.get(name) or os.environ.get(name) or default
+
+    config = yaml.safe_load(
+        _MOLECULE_VAR.sub(interpolate, (directory / "molecule.yml").read_text())
+    )
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "host_vars").mkdir()
+    children: dict[str, dict] = {}
+    for platform in config["platforms"]:
+        for group in platform.get("groups", []):
+            children.setdefault(group, {"hosts": {}})["hosts"][platform["name"]] = None
+    hosts = {platform["name"]: None for platform in config["platforms"]}
+    (inventory / "hosts.yml").write_text(
+        yaml.safe_dump({"all": {"hosts": hosts, "children": children}})
+    )
+    provisioner = config["provisioner"].get("inventory", {})
+    for kind in ("group_vars", "host_vars"):
+        for name, values in (provisioner.get(kind) or {}).items():
+            (inventory / kind / f"{name}.yml").write_text(yaml.safe_dump(values))
+    return inventory
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_molecule_scenario_inventory_passes_the_gate(scenario: str, tmp_path: Path) -> None:
+    """Each scenario converges through the entry playbooks: a scenario whose inventory the gate
+    refuses would fail at converge, after minutes of container start-up."""
+    inventory = molecule_inventory(scenario, tmp_path)
+    result = run_playbook(PLAYBOOKS / "validate.yml", inventory, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Inventory valid:" in output

@@ -123,6 +123,29 @@ SECOND_VIP = {
 }
 
 CASES = [
+    # --- only the layers the inventory configures are checked (a layer playbook's inventory)
+    pytest.param(
+        {"groups.etcd": [], "site.etcd_members": DELETE},
+        [],
+        id="no-etcd-and-no-kubernetes-needs-no-members",
+    ),
+    pytest.param(
+        {
+            "groups.ldap_server": [],
+            "groups.jupyterhub": [],
+            "site.jovial_uid_range": DELETE,
+            "site.jovial_gid_range": DELETE,
+        },
+        [],
+        id="no-users-needs-no-id-ranges",
+    ),
+    pytest.param(
+        {"groups.ldap_server": [], "site.jovial_uid_range": DELETE},
+        [
+            "jovial_uid_range is not set; set it in group_vars/all/site.yml, e.g. {min: 10000, max: 59999}"
+        ],
+        id="a-hub-needs-id-ranges-without-ldap-servers",
+    ),
     # --- etcd
     pytest.param(
         {"site.etcd_members": ["core1", "core2"]},
@@ -423,7 +446,6 @@ CASES = [
             "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
             "lustre_client, infiniband, opensm; check that -i points at inventories/<site> and "
             "that hosts.yml parses",
-            f"etcd_members has 0 hosts (none); {ODD}",
             "jovial_vips[proxy]: group 'proxy' is not an inventory group; set it to the group "
             "whose hosts carry the VIP",
         ]
@@ -836,3 +858,24 @@ def test_summary_of_the_base() -> None:
     counts = im.summary(model)
     assert counts["groups"]["lustre_oss"] == 2
     assert "kube_node" not in counts["groups"]  # only groups with hosts
+
+
+def test_a_layer_run_needs_no_hosts_in_jovial_groups() -> None:
+    """The common layer's inventory (hosts in no Jovial group) passes a layer playbook's gate;
+    site.yml's gate, which stands up every layer, refuses it (-i is probably wrong)."""
+    model = build(
+        {
+            "groups": {"all": ["node1"], "ungrouped": ["node1"]},
+            "hosts": {},
+            "site.etcd_members": DELETE,
+            "site.jovial_vips": [],
+            "site.lustre_targets": [],
+        }
+    )
+    assert im.validate(model, im.LAYER_CHECKERS) == []
+    assert im.validate(model, im.WHOLE_SITE_CHECKERS) == [
+        "inventory: no host is in any of the groups etcd, kube_control_plane, kube_node, "
+        "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
+        "lustre_client, infiniband, opensm; check that -i points at inventories/<site> and "
+        "that hosts.yml parses"
+    ]
