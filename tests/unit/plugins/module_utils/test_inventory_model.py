@@ -142,7 +142,8 @@ CASES = [
     pytest.param(
         {"groups.ldap_server": [], "site.jovial_uid_range": DELETE},
         [
-            "jovial_uid_range is not set; set it in group_vars/all/site.yml, e.g. {min: 10000, max: 59999}"
+            "jovial_uid_range is not set; set it in group_vars/all/site.yml, "
+            "e.g. {min: 10000, max: 59999}"
         ],
         id="a-hub-needs-id-ranges-without-ldap-servers",
     ),
