@@ -9,7 +9,9 @@ Per-user values that only the directory knows are set at spawn time by :class:`S
 
 - ``pre_spawn_hook``: looks the user up in LDAP (uid, gid, supplementary gids, home), sets
   uid/gid/supplemental_gids, mounts the user's Lustre home from the shared home PVC with
-  ``subPath`` = the user's directory (Pod Security "restricted" forbids hostPath), sets HOME
+  ``subPath`` = the user's directory (Pod Security "restricted" forbids hostPath) and the
+  group directories of the user's LDAP groups from the groups PVC (each its own ``subPath``,
+  at the same path as on every node; other groups' directories are not in the pod), sets HOME
   and the working directory, the profile's resources and the labels, and records the start
   in the accounting ledger;
 - before the pod is made, the namespace's ResourceQuota is read: a server that would not fit
@@ -41,6 +43,7 @@ from .identity import Identity, IdentityError
 from .podsecurity import check_pod_spec
 
 __all__ = [
+    "GROUPS_VOLUME",
     "HOME_VOLUME",
     "KubeSettings",
     "PodSecurityRefused",
@@ -56,7 +59,10 @@ __all__ = [
 ]
 
 HOME_VOLUME = "home"
+GROUPS_VOLUME = "groups"
 TMP_VOLUME = "tmp"
+# A group directory's name is the LDAP group's (POSIX) name: one path component, never '..'.
+_GROUP_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 LABEL_PREFIX = "jovial.io/"
 
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -164,6 +170,12 @@ class KubeSettings:
     directory inside it is ``home_subpath`` and it is mounted at ``home_mount``; both are
     formatted with the user's identity: ``{name}``, ``{uid}``, ``{home}`` (the LDAP
     homeDirectory).
+
+    ``group_dirs`` are the groups that have a directory on the shared filesystem (the
+    campaigns' directories, ``<mount>/groups/<group>``, made by the storage layer's quotas);
+    ``group_claim`` is the PVC bound to their parent directory, mounted at ``group_root``.
+    A user's pod gets the directories of the user's LDAP groups, each at
+    ``<group_root>/<group>``.
     """
 
     hub: str
@@ -177,8 +189,27 @@ class KubeSettings:
     start_timeout: int = 300
     environment: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    group_claim: str = ""
+    group_root: str = ""
+    group_dirs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "group_dirs", tuple(self.group_dirs))
+        bad = [g for g in self.group_dirs if not isinstance(g, str) or not _GROUP_NAME.match(g)]
+        if bad:
+            raise ValueError(
+                f"hub {self.hub!r}: group_dirs {bad} are not POSIX group names (one path "
+                "component each)"
+            )
+        if self.group_dirs and not (
+            self.group_claim
+            and self.group_root.startswith("/")
+            and posixpath.normpath(self.group_root) == self.group_root
+        ):
+            raise ValueError(
+                f"hub {self.hub!r}: group_dirs needs group_claim (the groups PVC) and group_root "
+                f"(an absolute, normalised path), got {self.group_claim!r} and {self.group_root!r}"
+            )
         if not self.profiles:
             raise ValueError(f"hub {self.hub!r}: profiles is empty; list at least one size")
         slugs = [p.slug for p in self.profiles]
@@ -340,6 +371,25 @@ class SpawnHooks:
     def spawner_traits(self, identity: Identity, profile: Profile) -> dict[str, Any]:
         """The per-user traits for this identity and size (pure; what pre_spawn sets)."""
         sub, mount = home_paths(self.settings, identity)
+        groups = [g for g in identity.group_names if g in self.settings.group_dirs]
+        group_volumes = (
+            [
+                {
+                    "name": GROUPS_VOLUME,
+                    "persistentVolumeClaim": {"claimName": self.settings.group_claim},
+                }
+            ]
+            if groups
+            else []
+        )
+        group_mounts = [
+            {
+                "name": GROUPS_VOLUME,
+                "mountPath": f"{self.settings.group_root}/{group}",
+                "subPath": group,
+            }
+            for group in groups
+        ]
         return {
             "uid": identity.uid,
             "gid": identity.gid,
@@ -350,12 +400,14 @@ class SpawnHooks:
                     "name": HOME_VOLUME,
                     "persistentVolumeClaim": {"claimName": self.settings.home_claim},
                 },
+                *group_volumes,
                 # The root filesystem is read-only: /tmp is the pod's own (node disk, counted
                 # in the pod's ephemeral storage).
                 {"name": TMP_VOLUME, "emptyDir": {}},
             ],
             "volume_mounts": [
                 {"name": HOME_VOLUME, "mountPath": mount, "subPath": sub},
+                *group_mounts,
                 {"name": TMP_VOLUME, "mountPath": "/tmp"},
             ],
             "working_dir": mount,

@@ -5,7 +5,8 @@ the lab's CA, with real clients (cookies, XSRF, the kernel's websocket):
 - an LDAP user logs in to the science hub under /science/, starts a server (a KubeSpawner pod)
   and runs code in a kernel: it runs as their LDAP uid, gid and groups, with HOME their home
   on the shared filesystem, and a file written there has their uid/gid on hub1 (another
-  client of the filesystem); nothing else is writable but a private /tmp;
+  client of the filesystem); their campaign's group directory is mounted, no other
+  campaign's; nothing else is writable but a private /tmp;
 - another user gets 403 on that server, and from their own pod cannot open a TCP connection
   to the first user's pod (NetworkPolicy);
 - the hub pod deleted and back: the user's pod (same UID) and file are intact;
@@ -128,6 +129,27 @@ def test_code_runs_as_the_users_ldap_identity_with_the_shared_home(science_ada):
         "10001:10100",
         "3",
     ]
+
+
+def test_the_users_campaign_directory_is_there_and_no_other(science_ada):
+    """ada is in campaign-deep (a lustre_quotas group: its directory is made by the storage
+    layer); campaign-transient's directory is bruno's campaign's, not in her pod."""
+    client, xsrf = science_ada
+    out = client.execute(
+        xsrf,
+        "import os, json\n"
+        "root = '/lustre/jovial/groups'\n"
+        "open(root + '/campaign-deep/from-kubernetes.txt', 'w').write('NGC 253')\n"
+        "print(json.dumps([sorted(os.listdir(root)),"
+        " os.path.exists(root + '/campaign-transient')]))",
+    )
+    listed, other = json.loads(out)
+    assert listed == ["campaign-deep"]
+    assert other is False
+    # On hub1 the file is ada's, in the campaign's group (the directory is setgid).
+    assert ssh(
+        "hub1", "stat -c '%u:%g %s' /lustre/jovial/groups/campaign-deep/from-kubernetes.txt"
+    ).split() == ["10001:10100", "7"]
 
 
 def test_nothing_is_written_outside_the_home_and_tmp(science_ada):

@@ -279,6 +279,45 @@ def test_home_pv_binds_only_to_the_hubs_claim(rendered):
     assert pvc["spec"]["volumeName"] == "jupyterhub-astro-home"
 
 
+def test_without_group_directories_there_is_no_groups_volume(rendered):
+    """The sample runs Lustre, where the storage layer makes no group directories."""
+    names = [o["metadata"]["name"] for o in all_objects(rendered)]
+    assert "lustre-groups" not in names
+    assert "jupyterhub-astro-groups" not in names
+    settings = json.loads(
+        find(rendered, "ConfigMap", "jupyterhub-config")["data"]["jovial-kube.json"]
+    )
+    assert settings["kubespawner"]["group_dirs"] == []
+
+
+def test_group_directories_get_a_pv_bound_to_the_hubs_claim(ca_file, ansible_plugin_loader):
+    """With backend moosefs, each lustre_quotas group has a directory: a user pod mounts its
+    groups' ones from a second PV per hub, on <mount>/groups."""
+    rendered = render(
+        ca_file,
+        {
+            "lustre_server_backend": "moosefs",
+            "lustre_quotas": [{"group": "survey-var"}, {"group": "radio"}],
+        },
+    )
+    pv = find(rendered, "PersistentVolume", "jupyterhub-astro-groups")
+    assert pv["spec"]["claimRef"] == {"namespace": "hub-astro", "name": "lustre-groups"}
+    assert pv["spec"]["hostPath"] == {"path": "/lustre/obs/groups", "type": "Directory"}
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    pvc = find(rendered, "PersistentVolumeClaim", "lustre-groups")
+    assert pvc["spec"]["volumeName"] == "jupyterhub-astro-groups"
+    settings = json.loads(
+        find(rendered, "ConfigMap", "jupyterhub-config")["data"]["jovial-kube.json"]
+    )
+    assert {k: v for k, v in settings["kubespawner"].items() if k.startswith("group_")} == {
+        "group_claim": "lustre-groups",
+        "group_root": "/lustre/obs/groups",
+        "group_dirs": ["survey-var", "radio"],
+    }
+    for obj in all_objects(rendered):
+        assert schema.validate(obj) == schema.KUBERNETES_VERSION
+
+
 def test_rendered_hub_settings_give_a_compliant_user_pod(
     rendered, tmp_path, monkeypatch, offline_kubeconfig, hub, mock_user
 ):

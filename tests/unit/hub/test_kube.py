@@ -169,6 +169,53 @@ def test_home_is_the_users_subpath_of_the_lustre_claim(settings):
     assert env["USER"] == "jsoto"
 
 
+GROUP_SETTINGS = {
+    **SETTINGS,
+    "group_claim": "lustre-groups",
+    "group_root": "/lustre/obs/groups",
+    "group_dirs": ["survey-var", "radio"],
+}
+
+
+def test_the_users_group_directories_are_mounted_and_no_others():
+    """jsoto is in survey-gal (no directory) and survey-var; radio is another campaign's."""
+    settings = kube.KubeSettings.from_dict(GROUP_SETTINGS)
+    _, pod = run(spawn(settings, directory(JSOTO), "jsoto", {}))
+    container = pod["spec"]["containers"][0]
+    assert pod["spec"]["volumes"] == [
+        {"name": "home", "persistentVolumeClaim": {"claimName": "lustre-home"}},
+        {"name": "groups", "persistentVolumeClaim": {"claimName": "lustre-groups"}},
+        {"name": "tmp", "emptyDir": {}},
+    ]
+    assert container["volumeMounts"] == [
+        {"name": "home", "mountPath": "/lustre/home/jsoto", "subPath": "jsoto"},
+        {"name": "groups", "mountPath": "/lustre/obs/groups/survey-var", "subPath": "survey-var"},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    assert podsecurity.check_object(pod) == []
+
+
+def test_a_user_in_no_group_with_a_directory_gets_no_groups_volume():
+    settings = kube.KubeSettings.from_dict({**GROUP_SETTINGS, "group_dirs": ["radio"]})
+    _, pod = run(spawn(settings, directory(JSOTO), "jsoto", {}))
+    assert [v["name"] for v in pod["spec"]["volumes"]] == ["home", "tmp"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"group_dirs": ["../etc"]}, "are not POSIX group names"),
+        ({"group_dirs": ["a/b"]}, "are not POSIX group names"),
+        ({"group_claim": ""}, "group_dirs needs group_claim"),
+        ({"group_root": "groups"}, "group_dirs needs group_claim"),
+        ({"group_root": "/lustre/obs/../groups"}, "group_dirs needs group_claim"),
+    ],
+)
+def test_group_directory_settings_are_checked(changes, error):
+    with pytest.raises(ValueError, match=error):
+        kube.KubeSettings.from_dict({**GROUP_SETTINGS, **changes})
+
+
 def test_default_profile_resources(settings):
     _, pod = run(spawn(settings, directory(JSOTO), "jsoto", {}))
     assert pod["spec"]["containers"][0]["resources"] == {
