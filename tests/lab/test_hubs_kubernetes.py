@@ -12,7 +12,9 @@ the lab's CA, with real clients (cookies, XSRF, the kernel's websocket):
 - the hub pod deleted and back: the user's pod (same UID) and file are intact;
 - the teaching hub's quota takes one small server: a second one is refused with a message the
   user can read (403, not a pod stuck Pending);
-- the hub's accounting database has the start.
+- the hub's accounting database has the start;
+- headless Chromium logs in to the science hub and JupyterLab renders (molecule/resources/
+  jovial_browser.py, shared with the Molecule jupyterhub scenario).
 
 Nothing here is mocked; it needs the lab (build/lab/access.env).
 """
@@ -27,6 +29,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jovial_browser import (
+    api_status,
+    chromium,
+    lands_in_jupyterlab,
+    screenshot_on_failure,
+    stop_my_server,
+    submit_login,
+)
 
 from jovial_hub.client import HubClient, HubError
 
@@ -232,3 +242,22 @@ def test_a_server_over_the_quota_is_refused_with_a_readable_message():
     deadline = time.monotonic() + 120
     while ada.server() and time.monotonic() < deadline:
         time.sleep(1)
+
+
+def test_a_browser_logs_in_to_the_kubernetes_hub_and_jupyterlab_renders():
+    """Headless Chromium, trusting the lab's CA only, through the front door to the science
+    hub under /science/: bruno logs in, lands in JupyterLab served by his pod, whose API
+    refuses the session without the XSRF token, then stops his server from the hub's page."""
+    hub = ENV["HUB_SCIENCE_URL"].rstrip("/")
+    shots = TOP / "build" / "lab" / "screenshots"
+    with (
+        chromium(Path(ENV["LAB_CA"])) as browser,
+        screenshot_on_failure(browser, shots, "science-login"),
+    ):
+        submit_login(browser, hub, "bruno", PASSWORDS["bruno"])
+        lands_in_jupyterlab(browser, hub, "bruno", shots, "science-jupyterlab")
+        assert api_status(browser, hub, "bruno", with_xsrf=False) == 403
+        assert api_status(browser, hub, "bruno", with_xsrf=True) == 200
+        stop_my_server(browser, hub)
+    pods = kubectl("-n", "hub-science", "get", "pods", "-o", "name")
+    assert "pod/jupyter-bruno" not in pods
