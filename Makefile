@@ -8,15 +8,9 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/images/base/containers.conf
+# Role and plugin paths are ansible.cfg's (relative to it, so from any directory). Molecule
+# writes an ansible.cfg of its own: .config/molecule/config.yml passes the same paths there.
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-# Molecule writes its own ansible.cfg; these keep our roles and plugins visible to it.
-export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
-export ANSIBLE_LIBRARY := $(CURDIR)/plugins/modules
-export ANSIBLE_MODULE_UTILS := $(CURDIR)/plugins/module_utils
-export ANSIBLE_FILTER_PLUGINS := $(CURDIR)/plugins/filter
-export ANSIBLE_ACTION_PLUGINS := $(CURDIR)/plugins/action
-export ANSIBLE_CALLBACK_PLUGINS := $(CURDIR)/plugins/callback
-export ANSIBLE_INVENTORY_PLUGINS := $(CURDIR)/plugins/inventory
 export ANSIBLE_FORCE_COLOR ?= 0
 # The lab's Kubernetes build (binaries from Go modules, images built with podman): a cache
 # outside the checkout, one directory per version, shared by every clone (CI) on this machine.
