@@ -186,10 +186,10 @@ def test_tuning_reaches_the_running_members():
 
 def test_scheduled_snapshot_is_verified_and_rotated():
     node = "me-etcd2"
-    assert sh(node, "systemctl is-enabled jovial-etcd-snapshot.timer").stdout.strip() == "enabled"
-    assert sh(node, "systemctl is-active jovial-etcd-snapshot.timer").stdout.strip() == "active"
+    assert sh(node, "systemctl is-enabled jovial-etcd-backup.timer").stdout.strip() == "enabled"
+    assert sh(node, "systemctl is-active jovial-etcd-backup.timer").stdout.strip() == "active"
     for _ in range(4):  # etcd_backup_keep is 3 in this scenario
-        run = sh(node, "systemctl start jovial-etcd-snapshot.service && sleep 1")
+        run = sh(node, "systemctl start jovial-etcd-backup.service && sleep 1")
         assert run.returncode == 0, run.stderr
     files = sh(node, "ls -1 /var/backups/etcd/").stdout.split()
     assert len(files) == 3, files

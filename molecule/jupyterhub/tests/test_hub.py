@@ -133,19 +133,62 @@ def test_hub_restart_keeps_the_running_server_and_its_files(ada, node):
     assert resp.json()["content"] == "m31"
 
 
-def test_a_module_removed_from_the_hub_package_is_removed_from_the_hub(node):
-    """Re-running the hub layer (as an operator does after upgrading Jovial) removes a module
-    that is no longer in src/jovial_hub, so the hub cannot import stale code; the package's
-    own modules stay and the hub answers again through the VIP."""
+PACKAGE = "/opt/jupyterhub/src/jovial_hub"
+STALE_MODULE = f"{PACKAGE}/retired_hook.py"
+# The hub database backup as Jovial installed it before its backups shared one naming scheme
+# (jovial-<name>-backup): units named jupyterhub-backup, the timer enabled and running.
+# Written with printf, which turns each \n into a newline (one-line shell commands).
+LEGACY_BACKUP_UNITS = {
+    "jupyterhub-backup.service": r"[Service]\nType=oneshot\nExecStart=/bin/true\n",
+    "jupyterhub-backup.timer": r"[Timer]\nOnCalendar=daily\n\n[Install]\nWantedBy=timers.target\n",
+}
+
+
+@pytest.fixture(scope="module")
+def upgraded(node):
+    """The hub layer re-run as an operator does after upgrading Jovial, on a hub node that
+    still has what an older Jovial left: a module no longer in src/jovial_hub and the hub
+    database backup under its old unit names."""
     hub = node("mj-hub")
-    package = "/opt/jupyterhub/src/jovial_hub"
-    stale = f"{package}/retired_hook.py"
-    hub.run_expect([0], f"echo 'RETIRED = True' > {stale}")
+    hub.run_expect([0], f"echo 'RETIRED = True' > {STALE_MODULE}")
+    for unit, text in LEGACY_BACKUP_UNITS.items():
+        hub.run_expect([0], f"printf '{text}' > /etc/systemd/system/{unit}")
+    hub.run_expect([0], "systemctl daemon-reload && systemctl enable --now jupyterhub-backup.timer")
+    assert hub.run("systemctl is-active jupyterhub-backup.timer").stdout.strip() == "active"
     out = run_playbook("playbooks/jupyterhub.yml", "--limit", "mj-hub")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert not hub.file(stale).exists
-    assert hub.file(f"{package}/__init__.py").exists
+    return hub
+
+
+def test_a_module_removed_from_the_hub_package_is_removed_from_the_hub(upgraded):
+    """The re-run removes a module that is no longer in src/jovial_hub, so the hub cannot
+    import stale code; the package's own modules stay and the hub answers again through the
+    VIP."""
+    assert not upgraded.file(STALE_MODULE).exists
+    assert upgraded.file(f"{PACKAGE}/__init__.py").exists
     assert requests.get(f"{BASE}/hub/api/", verify=CA, timeout=30).status_code == 200
+
+
+def test_the_hub_database_backup_runs_under_the_one_naming_scheme(upgraded):
+    """After the re-run only jovial-jupyterhub-backup.timer schedules the backup: the old
+    jupyterhub-backup timer is stopped, disabled and its units are gone. Running the backup
+    leaves a readable copy of the hub database that only root can read."""
+    hub = upgraded
+    for unit in LEGACY_BACKUP_UNITS:
+        assert not hub.file(f"/etc/systemd/system/{unit}").exists, unit
+    assert not hub.file("/etc/systemd/system/timers.target.wants/jupyterhub-backup.timer").exists
+    legacy = hub.run("systemctl list-units --all --no-legend --plain 'jupyterhub-backup.*'")
+    assert legacy.stdout.strip() == "", legacy.stdout
+    timer = "jovial-jupyterhub-backup.timer"
+    assert hub.run(f"systemctl is-enabled {timer}").stdout.strip() == "enabled"
+    assert hub.run(f"systemctl is-active {timer}").stdout.strip() == "active"
+    hub.run_expect([0], "systemctl start jovial-jupyterhub-backup.service")
+    copies = hub.run("ls -1t /var/backups/jupyterhub/jupyterhub-*.sqlite").stdout.split()
+    newest = copies[0] if copies else ""
+    assert newest, "the backup wrote no copy of the hub database"
+    assert hub.run(f"stat -c %a {newest}").stdout.strip() == "600"
+    check = hub.run(f"sqlite3 {newest} 'PRAGMA integrity_check'")
+    assert check.stdout.strip() == "ok", check.stdout + check.stderr
 
 
 def test_verify_playbook_checks_the_hub_through_the_vip(ada):
