@@ -93,6 +93,29 @@ SITE_CA_SETTINGS: tuple[str, ...] = (
     "site_ca_crl_valid_days",
 )
 
+# The hub's own settings check_jupyterhub reads. Their defaults are the jupyterhub role's
+# (ROLE_DEFAULTS below), which follow the site's LDAP settings (ldap_uris, ldap_base_dn,
+# ldap_home_root).
+JUPYTERHUB_SETTINGS: tuple[str, ...] = (
+    "jupyterhub_ldap_uris",
+    "jupyterhub_ldap_base_dn",
+    "jupyterhub_home_root",
+    "jupyterhub_min_uid",
+)
+
+# The failover pairs' Pacemaker policies (check_fencing): name -> (the values Pacemaker takes,
+# what they mean). Their defaults are the ha_cluster role's (ROLE_DEFAULTS below).
+HA_CLUSTER_CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "ha_cluster_stonith_action": (
+        ("reboot", "off"),
+        "reboot power-cycles a fenced node, off leaves it down",
+    ),
+    "ha_cluster_no_quorum_policy": (
+        ("stop", "freeze", "demote", "ignore"),
+        "stop, the default, stops the resources of a member that lost its partner",
+    ),
+}
+
 # Site-wide variables (group_vars/all) the checkers read. The action plugin templates these
 # from the control node's variables; the vault_* variables named by jovial_required_secrets are
 # collected separately (InventoryModel.secrets).
@@ -106,6 +129,8 @@ SITE_VARIABLES: tuple[str, ...] = (
     "ldap_users",
     "ldap_groups",
     "ldap_uris",
+    "ldap_providers",
+    "ldap_write_provider",
     "jovial_site",
     "jovial_domain",
     "jovial_networks",
@@ -123,9 +148,12 @@ SITE_VARIABLES: tuple[str, ...] = (
     "nginx_proxy_tls_source",
     "nginx_proxy_tls_cert_file",
     "nginx_proxy_tls_key_file",
+    "nginx_proxy_upstream_tls",
+    "nginx_proxy_upstream_tls_name",
     # jupyterhub layer (check_jupyterhub_hubs)
     "jupyterhub_backend",
     "jupyterhub_hubs",
+    *JUPYTERHUB_SETTINGS,
     # etcd layer (check_etcd_settings)
     "etcd_install_method",
     "etcd_release_version",
@@ -143,10 +171,14 @@ SITE_VARIABLES: tuple[str, ...] = (
     "lustre_fsname",
     "lustre_server_backend",
     "lnet_networks",
+    # the failover pairs' Pacemaker policies (check_fencing; defaults from the ha_cluster role)
+    *HA_CLUSTER_CHOICES,
     # science groups' quotas on the shared filesystem (check_lustre_quotas)
     "lustre_quotas",
-    # where clients mount the filesystem and where homes live (check_home_root)
+    # where clients mount the filesystem and where homes live (check_home_root), the clients'
+    # tunables (check_lustre_client)
     "lustre_client_mount_root",
+    "lustre_client_tunables",
     "ldap_client_home_root",
     # lab_ext4 is for the lab (recognised by LAB_MARKER) or an inventory that allows it
     LAB_MARKER,
@@ -181,10 +213,16 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
     "common": SSH_SETTINGS,
     "firewall": FIREWALL_SETTINGS,
     "site_ca": SITE_CA_SETTINGS,
-    "lustre_client": ("lustre_client_mount_root",),
+    "lustre_client": ("lustre_client_mount_root", "lustre_client_tunables"),
     "ldap_client": ("ldap_client_home_root",),
-    "nginx_proxy": ("nginx_proxy_vip_name", "nginx_proxy_tls_source"),
-    "jupyterhub": ("jupyterhub_backend",),
+    "nginx_proxy": (
+        "nginx_proxy_vip_name",
+        "nginx_proxy_tls_source",
+        "nginx_proxy_upstream_tls",
+        "nginx_proxy_upstream_tls_name",
+    ),
+    "jupyterhub": ("jupyterhub_backend", *JUPYTERHUB_SETTINGS),
+    "ha_cluster": tuple(HA_CLUSTER_CHOICES),
     "dask_gateway": tuple(DASK_GATEWAY_LIMITS),
 }
 
@@ -677,6 +715,13 @@ def check_etcd(model: InventoryModel) -> list[str]:
             )
     for member, copies in _duplicates((m, m) for m in names).items():
         problems.append(f"etcd_members lists {member} {len(copies)} times; list each member once")
+    for host in _group(model, "etcd"):
+        if host not in names:
+            problems.append(
+                f"etcd_members: host {host} is in group etcd but not in etcd_members; "
+                "playbooks/etcd.yml makes every host of group etcd a member: add it to "
+                "etcd_members or remove it from group etcd"
+            )
     if len(members) not in ETCD_SIZES:
         shown = join_and(str(m) for m in members) if members else "none"
         problems.append(
@@ -870,7 +915,33 @@ def check_vips(model: InventoryModel) -> list[str]:
             f"{join_and(labels)} share virtual_router_id {vrid} on network {network_name}; "
             "VRRP ids must be unique per network: pick another (1-255)"
         )
+    if value:
+        problems.extend(_vip_secret(model))
     return problems
+
+
+KEEPALIVED_SECRET = "vault_keepalived_auth_pass"
+
+
+def _vip_secret(model: InventoryModel) -> list[str]:
+    """keepalived moves every VIP and authenticates its VRRP adverts with a listed secret of at
+    least 8 characters (VRRP uses the first 8)."""
+    required = model.site.get("jovial_required_secrets")
+    if "jovial_required_secrets" in model.unresolved or not _is_list(required):
+        return []  # reported by check_secrets
+    if KEEPALIVED_SECRET not in required:
+        return [
+            f"jovial_required_secrets does not list {KEEPALIVED_SECRET}; keepalived moves the "
+            "VIPs of jovial_vips and authenticates its VRRP adverts with it: add it there and a "
+            "random value of 8+ characters to group_vars/all/vault.yml"
+        ]
+    secret = model.secrets.get(KEEPALIVED_SECRET)
+    if isinstance(secret, str) and secret.strip() and len(secret) < 8:
+        return [
+            f"{KEEPALIVED_SECRET} has fewer than 8 characters (value not shown); VRRP uses its "
+            "first 8: set a random string of 8+ characters in group_vars/all/vault.yml"
+        ]
+    return []
 
 
 def _vip_network(
@@ -1049,6 +1120,10 @@ LUSTRE_SECRETS: tuple[str, ...] = ("vault_ha_cluster_authkey",)
 _LNET_NET = re.compile(r"^(?P<type>o2ib|tcp)(?P<num>\d*)$")
 _FSNAME = re.compile(r"^[A-Za-z0-9_-]{1,8}$")
 OPENSM_PRIORITY_MAX = 15
+# IPoIB MTUs: at least IPv6's minimum; datagram mode carries at most the 4K IB MTU less the
+# 4-byte IPoIB header, connected mode up to 65520.
+IPOIB_MTU_MIN = 1280
+IPOIB_MTU_MAX: dict[str, int] = {"datagram": 4092, "connected": 65520}
 
 
 def _storage_configured(model: InventoryModel) -> bool:
@@ -1108,7 +1183,15 @@ def check_lustre_pairs(model: InventoryModel) -> list[str]:
                 "each Lustre server belongs to exactly one failover pair (one Pacemaker "
                 f"cluster): give every target of {host} the same partner"
             )
-    for host in _lustre_servers(model):
+    servers = _lustre_servers(model)
+    no_targets = "lustre_targets" not in model.unresolved and not model.site.get("lustre_targets")
+    if servers and no_targets:
+        problems.append(
+            f"hosts {join_and(servers)} are Lustre servers (lustre_mgs, lustre_mds, lustre_oss) "
+            "but lustre_targets lists no target; list the targets their failover pairs serve in "
+            "group_vars/all/lustre.yml, or remove the hosts from the lustre_* groups"
+        )
+    for host in servers:
         if lustre_pairs(model) and host not in lustre_pairs(model):
             problems.append(
                 f"host {host} is a Lustre server but no lustre_targets entry names it; give it "
@@ -1143,10 +1226,13 @@ def check_lustre_backend(model: InventoryModel) -> list[str]:
         return []
     problems = []
     fsname = model.site.get("lustre_fsname")
-    if (
-        "lustre_fsname" not in model.unresolved
-        and fsname is not None
-        and (not isinstance(fsname, str) or not _FSNAME.match(fsname))
+    if "lustre_fsname" not in model.unresolved and fsname is None:
+        problems.append(
+            "lustre_fsname is not set; set it in group_vars/all/lustre.yml to the file system's "
+            "name, 1-8 letters, digits, '_' or '-' (e.g. jovial)"
+        )
+    elif "lustre_fsname" not in model.unresolved and (
+        not isinstance(fsname, str) or not _FSNAME.match(fsname)
     ):
         problems.append(
             f"lustre_fsname {show(fsname)} is not a Lustre file system name; use 1-8 "
@@ -1165,6 +1251,19 @@ def check_lustre_backend(model: InventoryModel) -> list[str]:
         refused = _lab_ext4_problem(model)
         if refused:
             problems.append(refused)
+    targets = model.site.get("lustre_targets")
+    if (
+        backend == "lustre"
+        and "lustre_targets" not in model.unresolved
+        and _is_list(targets)
+        and targets
+        and not any(isinstance(t, Mapping) and t.get("kind") == "mgt" for t in targets)
+    ):
+        problems.append(
+            "lustre_targets has no mgt target; with lustre_server_backend lustre the clients "
+            "mount from the MGS pair: add {kind: mgt, index: 0, primary: <a host of lustre_mgs>, "
+            "failover: <its partner>, device: <its device>}"
+        )
     used: list[tuple[tuple[str, str], str]] = []
     for label, target in _valid_targets(model):
         device = target.get("device")
@@ -1228,6 +1327,13 @@ def check_moosefs(model: InventoryModel) -> list[str]:
                 "10.77.0.45)"
             )
             continue
+        if address.version != 4:
+            problems.append(
+                f"{label}: address {show(value)} is not an IPv4 address; MooseFS clients and "
+                "chunkservers reach its services over IPv4: use a free IPv4 address on the "
+                "pair's network"
+            )
+            continue
         if networks and not any(address in net for net in networks.values()):
             problems.append(
                 f"{label}: address {show(value)} is not inside any network in jovial_networks "
@@ -1277,6 +1383,48 @@ def check_home_root(model: InventoryModel) -> list[str]:
     ]
 
 
+_MOUNT_ROOT = re.compile(r"^(/[A-Za-z0-9_.]+)+$")
+_TUNABLE = re.compile(r"^(osc|mdc|llite|ldlm|lov|lmv)\.[a-z0-9_.]+$")
+
+
+def check_lustre_client(model: InventoryModel) -> list[str]:
+    """Where lustre_client hosts mount the storage: a mount root the role can build a mount unit
+    from, and tunables named <device type>.<param> (both are the lustre_client role's
+    defaults unless the inventory sets them)."""
+    if not _storage_configured(model) or not _group(model, "lustre_client"):
+        return []
+    problems: list[str] = []
+    backend = model.site.get("lustre_server_backend", "lustre")
+    root = model.site.get("lustre_client_mount_root")
+    if (
+        backend in CLIENT_BACKENDS
+        and "lustre_client_mount_root" in model.site
+        and not (isinstance(root, str) and _MOUNT_ROOT.match(root))
+    ):
+        problems.append(
+            f"lustre_mount_root {show(root)} is not an absolute path of letters, digits, '_' "
+            "and '.' (e.g. /lustre); every lustre_client mounts the file system at "
+            "<lustre_mount_root>/<lustre_fsname>"
+        )
+    tunables = model.site.get("lustre_client_tunables")
+    if "lustre_client_tunables" in model.unresolved or tunables is None:
+        return problems
+    if not isinstance(tunables, Mapping):
+        problems.append(
+            f"lustre_client_tunables: expected a mapping of <device type>.<param> to a value, "
+            f"{_got(tunables)}; e.g. {{osc.max_rpcs_in_flight: 16}}"
+        )
+        return problems
+    for key in tunables:
+        if not isinstance(key, str) or not _TUNABLE.match(key):
+            problems.append(
+                f"lustre_client_tunables: key {show(key)} is not <device type>.<param> with a "
+                "device type of osc, mdc, llite, ldlm, lov or lmv (e.g. osc.max_rpcs_in_flight); "
+                "the role sets each as <type>.<lustre_fsname>-*.<param>"
+            )
+    return problems
+
+
 def check_lustre_quotas(model: InventoryModel) -> list[str]:
     """Each lustre_quotas entry names a group of the directory (ldap_groups, when the site
     manages it): the storage layer applies quotas by that group's gid before SSSD runs."""
@@ -1319,7 +1467,9 @@ def _lnet_names(model: InventoryModel, problems: list[str]) -> dict[str, str] | 
     if not _is_list(value) or not value:
         problems.append(f"lnet_networks: expected a non-empty list, {_got(value)}; e.g. {example}")
         return None
+    seen: dict[str, str] = {}
     names: dict[str, str] = {}
+    absent = 0
     for position, item in enumerate(value):
         name = item.get("name") if isinstance(item, Mapping) else None
         label = _item_label("lnet_networks", position, name)
@@ -1330,8 +1480,18 @@ def _lnet_names(model: InventoryModel, problems: list[str]) -> dict[str, str] | 
                 f"or tcp<N> (e.g. o2ib0), as in {example}"
             )
             continue
-        if net in names:
-            problems.append(f"{label}: network {name} is listed twice (as {names[net]}); keep one")
+        if net in seen:
+            problems.append(f"{label}: network {name} is listed twice (as {seen[net]}); keep one")
+            continue
+        seen[net] = name
+        state = item.get("state", "present")
+        if state not in ("present", "absent"):
+            problems.append(
+                f"{label}: state {show(state)} is not present or absent; write state: absent to "
+                "remove the network from LNet, or leave state out"
+            )
+        elif state == "absent":
+            absent += 1
             continue
         names[net] = name
         interfaces = item.get("interfaces")
@@ -1344,6 +1504,12 @@ def _lnet_names(model: InventoryModel, problems: list[str]) -> dict[str, str] | 
                 f"{label}: interfaces {show(interfaces)} is not a non-empty list of interface "
                 "names; e.g. [ib0] (IPoIB) or [eth0]"
             )
+    if absent and absent == len(seen) == len(value):
+        problems.append(
+            "lnet_networks has no present network (every entry is state: absent); keep the "
+            "network the Lustre nodes' NIDs are on"
+        )
+        return seen  # the NIDs are not checked against networks that are all going away
     return names
 
 
@@ -1388,6 +1554,13 @@ def check_lnet(model: InventoryModel) -> list[str]:
                 f"host {host}: lustre_nid {show(nid)} is on {net_name}, which is not in "
                 f"lnet_networks ({', '.join(names.values()) or 'none'}); fix the NID or add "
                 "the network"
+            )
+        elif names and net != next(iter(names)):
+            first = names[next(iter(names))]
+            problems.append(
+                f"host {host}: lustre_nid {show(nid)} is on {net_name}, not on {first}, the "
+                "first network of lnet_networks, where the lnet role gives the node its NID; "
+                f"set lustre_nid to the host's address on {first}, or list {net_name} first"
             )
         nid_net[host] = net
         seen.append((f"{address}@{net}", host))
@@ -1470,6 +1643,23 @@ def check_fencing(model: InventoryModel) -> list[str]:
                     f"jovial_required_secrets does not list {name}; the failover pairs' "
                     "corosync needs it: add it there and its value to group_vars/all/vault.yml"
                 )
+    authkey = model.secrets.get("vault_ha_cluster_authkey")
+    if isinstance(authkey, str) and authkey.strip() and not 128 <= len(authkey) <= 4096:
+        size = "fewer than 128" if len(authkey) < 128 else "more than 4096"
+        problems.append(
+            f"vault_ha_cluster_authkey has {size} characters (value not shown); corosync takes "
+            "a key of 128 to 4096: generate one with `openssl rand -base64 192` into "
+            "group_vars/all/vault.yml"
+        )
+    for name, (choices, meaning) in HA_CLUSTER_CHOICES.items():
+        if name in model.unresolved or name not in model.site:
+            continue
+        if model.site[name] not in choices:
+            allowed = ", ".join(choices[:-1]) + " or " + choices[-1]
+            problems.append(
+                f"{name} {show(model.site[name])} is not {allowed} ({meaning}); fix it in "
+                "group_vars/all"
+            )
     return problems
 
 
@@ -1506,6 +1696,7 @@ def check_infiniband(model: InventoryModel) -> list[str]:
         )
     addresses: list[tuple[Any, str]] = []
     for host in ib_hosts:
+        names: list[tuple[str, str]] = []
         if f"{host}:infiniband_ipoib_interfaces" in model.unresolved:
             continue
         value = model.hosts.get(host, {}).get("infiniband_ipoib_interfaces")
@@ -1525,6 +1716,8 @@ def check_infiniband(model: InventoryModel) -> list[str]:
                     f"{where}[{position}]: name {show(name)} is not an IPoIB interface (ib0, "
                     "ib1, ib0.8001)"
                 )
+            else:
+                names.append((name, name))
             try:
                 interface = ipaddress.ip_interface(address) if isinstance(address, str) else None
             except ValueError:
@@ -1534,19 +1727,31 @@ def check_infiniband(model: InventoryModel) -> list[str]:
                     f"{where}[{position}]: address {show(address)} is not address/prefix "
                     "(e.g. 10.80.0.41/16)"
                 )
+            elif role := _reserved_role(interface.ip, interface.network):
+                problems.append(
+                    f"{where}[{position}]: address {show(address)} is the {role} address of "
+                    f"{interface.network}; use a host address (e.g. 10.80.0.41/16)"
+                )
             else:
                 addresses.append((interface.ip, host))
-            if item.get("mode", "datagram") not in ("datagram", "connected"):
+            mode = item.get("mode", "datagram")
+            if mode not in IPOIB_MTU_MAX:
                 problems.append(
                     f"{where}[{position}]: mode {show(item.get('mode'))} is not datagram or "
                     "connected"
                 )
             mtu = item.get("mtu")
-            if mtu is not None and (not _is_int(mtu) or not 256 <= mtu <= 65520):
+            top = IPOIB_MTU_MAX.get(mode, IPOIB_MTU_MAX["connected"])
+            if mtu is not None and (not _is_int(mtu) or not IPOIB_MTU_MIN <= mtu <= top):
                 problems.append(
-                    f"{where}[{position}]: mtu {show(mtu)} is not an integer 256-65520 "
-                    "(2044 datagram, 65520 connected)"
+                    f"{where}[{position}]: mtu {show(mtu)} is not an integer {IPOIB_MTU_MIN}-{top}"
+                    f"{f' (the most {mode} mode carries)' if mode in IPOIB_MTU_MAX else ''}; "
+                    "use 2044 (datagram) or 65520 (connected)"
                 )
+        for name, copies in _duplicates(names).items():
+            problems.append(
+                f"{where}: {name} is listed {len(copies)} times; list each interface once"
+            )
     for address, hosts in _duplicates(addresses).items():
         problems.append(f"hosts {join_and(hosts)} share the IPoIB address {address}")
     return problems
@@ -1852,9 +2057,11 @@ def _is_dns_name(value: Any) -> bool:
 def _proxy_vip(model: InventoryModel, vip_name: str, problems: list[str]) -> None:
     """The proxy VIP exists and is carried by exactly the hosts of group proxy."""
     vips = model.site.get("jovial_vips")
-    if "jovial_vips" in model.unresolved or not _is_list(vips):
-        vips = []
-    entry = next((v for v in vips if isinstance(v, Mapping) and v.get("name") == vip_name), None)
+    if "jovial_vips" in model.unresolved or (vips is not None and not _is_list(vips)):
+        return  # reported by check_unresolved or check_vips
+    entry = next(
+        (v for v in vips or [] if isinstance(v, Mapping) and v.get("name") == vip_name), None
+    )
     if entry is None:
         problems.append(
             f"proxy: no jovial_vips entry is named '{vip_name}' (nginx_proxy_vip_name); add the "
@@ -1939,18 +2146,12 @@ def _proxy_certificate(model: InventoryModel, problems: list[str]) -> None:
 
 
 def check_proxy(model: InventoryModel) -> list[str]:
-    """The front door, when group proxy has hosts and any nginx_proxy_* setting is present:
-    the VIP named nginx_proxy_vip_name exists and is carried by exactly group proxy,
-    nginx_proxy_server_name is a DNS name, the upstreams are host:port, and the certificate
-    inputs fit nginx_proxy_tls_source."""
+    """The front door, when group proxy has hosts: the VIP named nginx_proxy_vip_name exists and
+    is carried by exactly group proxy, nginx_proxy_server_name is a DNS name, the upstreams are
+    host:port (with TLS, under a name nginx can check), and the certificate inputs fit
+    nginx_proxy_tls_source."""
     if not _group(model, "proxy"):
         return []  # no front door at this site
-    # The settings only an inventory gives (the others always hold the role's default).
-    own = [name for name in PROXY_SETTINGS if name not in ROLE_DEFAULTS["nginx_proxy"]]
-    if not any(name in model.site or name in model.unresolved for name in own):
-        # group_vars/all/proxy.yml absent: an inventory from before the proxy layer. The
-        # nginx_proxy role's own assert stops at its first task on the proxy hosts.
-        return []
     problems: list[str] = []
     vip_name = model.site.get("nginx_proxy_vip_name")
     if "nginx_proxy_vip_name" not in model.unresolved:
@@ -1975,8 +2176,30 @@ def check_proxy(model: InventoryModel) -> list[str]:
                 "labels of letters, digits and '-' (e.g. jupyter.obs.example.org)"
             )
     _proxy_upstreams(model, problems)
+    _proxy_upstream_tls(model, problems)
     _proxy_certificate(model, problems)
     return problems
+
+
+_TLS_NAME = re.compile(r"^[A-Za-z0-9.-]+$")
+
+
+def _proxy_upstream_tls(model: InventoryModel, problems: list[str]) -> None:
+    """With TLS to the upstreams (the nginx_proxy role's default), the name nginx checks in
+    their certificates (by default the first upstream's host)."""
+    name = model.site.get("nginx_proxy_upstream_tls_name")
+    if (
+        not model.site.get("nginx_proxy_upstream_tls")
+        or "nginx_proxy_upstream_tls_name" in model.unresolved
+        or "nginx_proxy_upstream_tls_name" not in model.site
+        or (isinstance(name, str) and _TLS_NAME.match(name))
+    ):
+        return
+    problems.append(
+        f"nginx_proxy_upstream_tls_name {show(name)} is not a DNS name; set it to the name the "
+        "upstreams' certificates carry (nginx checks it), or nginx_proxy_upstream_tls: false "
+        "for a plain-HTTP test upstream"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1987,7 +2210,13 @@ LDAP_SECRETS: tuple[str, ...] = (
     "vault_ldap_reader_password",
     "vault_ldap_replicator_password",
 )
+# The service accounts' passwords: 12 characters or more (the ldap_server role's floor).
+LDAP_SERVICE_SECRETS: tuple[str, ...] = (
+    "vault_ldap_reader_password",
+    "vault_ldap_replicator_password",
+)
 _LDAP_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+_BASE_DN = re.compile(r"^(dc|o|ou)=[^,]+(,(dc|o|ou)=[^,]+)*$")
 
 
 def _ldap_configured(model: InventoryModel) -> bool:
@@ -1999,13 +2228,38 @@ def check_ldap_providers(model: InventoryModel) -> list[str]:
     if not _ldap_configured(model):
         return []
     members = _group(model, "ldap_server")
-    if len(members) == 2:
-        return []
-    listed = f" ({join_and(members)})" if members else ""
-    return [
-        f"group ldap_server has {_hosts_word(len(members))}{listed}; the LDAP layer needs "
-        "exactly two providers (a replicated pair): put two hosts in ldap_server in hosts.yml"
-    ]
+    problems = []
+    if len(members) != 2:
+        listed = f" ({join_and(members)})" if members else ""
+        problems.append(
+            f"group ldap_server has {_hosts_word(len(members))}{listed}; the LDAP layer needs "
+            "exactly two providers (a replicated pair): put two hosts in ldap_server in hosts.yml"
+        )
+    if not members:
+        return problems
+    providers = model.site.get("ldap_providers")
+    if (
+        "ldap_providers" not in model.unresolved
+        and providers is not None
+        and (not _is_list(providers) or sorted(map(str, providers)) != sorted(members))
+    ):
+        problems.append(
+            f"ldap_providers {show(providers)} is not the hosts of group ldap_server "
+            f"({join_and(members)}); playbooks/ldap.yml runs the providers on that group: "
+            "remove ldap_providers (the group is its default) or list exactly those hosts"
+        )
+    writer = model.site.get("ldap_write_provider")
+    if (
+        "ldap_write_provider" not in model.unresolved
+        and writer is not None
+        and writer not in members
+    ):
+        problems.append(
+            f"ldap_write_provider {show(writer)} is not a host of group ldap_server "
+            f"({join_and(members)}); set it to one of them (directory writes go there) or "
+            "remove it (the first provider is the default)"
+        )
+    return problems
 
 
 def _id_bounds(model: InventoryModel, variable: str) -> tuple[int, int] | None:
@@ -2138,13 +2392,27 @@ def check_ldap_tls(model: InventoryModel) -> list[str]:
     if "ldap_base_dn" not in model.site:
         return []
     problems = []
+    base_dn = model.site.get("ldap_base_dn")
+    if "ldap_base_dn" not in model.unresolved and not (
+        isinstance(base_dn, str) and _BASE_DN.match(base_dn)
+    ):
+        problems.append(
+            f"ldap_base_dn {show(base_dn)} is not a DN of dc=, o= or ou= parts; set it in "
+            "group_vars/all/ldap.yml to e.g. dc=obs,dc=example,dc=org"
+        )
     if "jovial_pki_dir" not in model.unresolved and not model.site.get("jovial_pki_dir"):
         problems.append(
             "jovial_pki_dir is not set; the LDAP providers' certificates are issued by the site "
             "CA kept there: set it in group_vars/all/site.yml"
         )
     uris = model.site.get("ldap_uris")
-    if "ldap_uris" not in model.unresolved and uris is not None:
+    if "ldap_uris" not in model.unresolved and uris is None:
+        problems.append(
+            "ldap_uris is not set; every node's SSSD and the hubs find the directory there: "
+            "list the providers (or their VIP) in group_vars/all/ldap.yml, e.g. "
+            "[ldaps://core1.example.org]"
+        )
+    elif "ldap_uris" not in model.unresolved:
         if not _is_list(uris) or not uris:
             problems.append(
                 f"ldap_uris: expected a non-empty list of ldaps:// URIs, {_got(uris)}; list "
@@ -2165,6 +2433,13 @@ def check_ldap_tls(model: InventoryModel) -> list[str]:
                     f"jovial_required_secrets does not list {name}; the LDAP layer needs it: "
                     "add it there and its value to group_vars/all/vault.yml"
                 )
+    for name in LDAP_SERVICE_SECRETS:
+        secret = model.secrets.get(name)
+        if isinstance(secret, str) and secret.strip() and len(secret) < 12:
+            problems.append(
+                f"{name} has fewer than 12 characters (value not shown); set a random string of "
+                "12+ characters in group_vars/all/vault.yml"
+            )
     return problems
 
 
@@ -2279,6 +2554,88 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
                     "layer makes (Pod Security, default deny): add it there, or leave "
                     "kubernetes_user_namespaces to its default (every hub's namespace)"
                 )
+    return problems
+
+
+JUPYTERHUB_BACKENDS: tuple[str, ...] = ("systemd", "kubernetes")
+JUPYTERHUB_SECRET = "vault_jupyterhub_proxy_token"
+JUPYTERHUB_VERIFY_SECRET = "vault_jupyterhub_verify_token"
+_NOT_SET = object()  # a setting check_jupyterhub skips: unresolved, or not given to the model
+
+
+def check_jupyterhub(model: InventoryModel) -> list[str]:
+    """The hub of the jupyterhub hosts, where the site has a directory: a known backend, the
+    directory it logs users in against (jupyterhub_ldap_uris and _base_dn, which follow
+    ldap_uris and ldap_base_dn), an absolute home root, a uid floor above the system range, and
+    its proxy token (and the optional verify token) as listed vault secrets of 32+ characters.
+    The jupyterhub_* settings are the role's defaults unless the inventory sets them
+    (ROLE_DEFAULTS)."""
+    problems: list[str] = []
+    backend = model.site.get("jupyterhub_backend")
+    if (
+        "jupyterhub_backend" not in model.unresolved
+        and backend is not None
+        and backend not in JUPYTERHUB_BACKENDS
+    ):
+        problems.append(
+            f"jupyterhub_backend {show(backend)} is not systemd or kubernetes; use systemd (the "
+            "hub on the jupyterhub hosts) or kubernetes (the hubs of jupyterhub_hubs)"
+        )
+    if not _group(model, "jupyterhub") or not _ldap_configured(model):
+        # The hub logs users in against the directory: without one (no ldap_server hosts, no
+        # ldap_base_dn) the inventory does not configure the hub layer, e.g. the storage
+        # scenario, whose hub node is in group jupyterhub for its root access only.
+        return problems
+    site = model.site
+
+    def setting(name: str) -> Any:
+        return _NOT_SET if name in model.unresolved or name not in site else site[name]
+
+    uris = setting("jupyterhub_ldap_uris")
+    if uris is not _NOT_SET and (not _is_list(uris) or not uris):
+        problems.append(
+            f"jupyterhub_ldap_uris is {show(uris)}; the hub logs users in against the directory: "
+            "set ldap_uris in group_vars/all/ldap.yml (the hub follows it)"
+        )
+    base_dn = setting("jupyterhub_ldap_base_dn")
+    if base_dn is not _NOT_SET and (not isinstance(base_dn, str) or not base_dn.strip()):
+        problems.append(
+            f"jupyterhub_ldap_base_dn is {show(base_dn)}; the hub looks users up under the "
+            "directory's base DN: set ldap_base_dn in group_vars/all/ldap.yml (the hub follows it)"
+        )
+    home = setting("jupyterhub_home_root")
+    if home is not _NOT_SET and (not isinstance(home, str) or not home.startswith("/")):
+        problems.append(
+            f"jupyterhub_home_root {show(home)} is not an absolute path; set ldap_home_root in "
+            "group_vars/all/ldap.yml (the hub follows it) to where the users' homes are"
+        )
+    floor = setting("jupyterhub_min_uid")
+    if isinstance(floor, str) and floor.strip().isdigit():
+        floor = int(floor)
+    if floor is not _NOT_SET and (not _is_int(floor) or floor < ID_RANGE_FLOOR):
+        problems.append(
+            f"jupyterhub_min_uid is {show(site['jupyterhub_min_uid'])}; the hub spawns no "
+            f"server below this uid: set a whole number of at least {ID_RANGE_FLOOR} (the "
+            "start of jovial_uid_range, 10000, is usual)"
+        )
+    required = site.get("jovial_required_secrets")
+    if (
+        "jovial_required_secrets" not in model.unresolved
+        and _is_list(required)
+        and JUPYTERHUB_SECRET not in required
+    ):
+        problems.append(
+            f"jovial_required_secrets does not list {JUPYTERHUB_SECRET}; the hub and its "
+            "proxy authenticate each other with it: add it there and a random value of 32+ "
+            "characters to group_vars/all/vault.yml"
+        )
+    for name in (JUPYTERHUB_SECRET, JUPYTERHUB_VERIFY_SECRET):
+        secret = model.secrets.get(name)
+        if isinstance(secret, str) and secret.strip() and len(secret) < 32:
+            problems.append(
+                f"{name} has fewer than 32 characters (value not shown); set a random string "
+                "of 32+ characters in group_vars/all/vault.yml"
+            )
     return problems
 
 
@@ -2924,6 +3281,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_moosefs,
     check_lustre_quotas,
     check_home_root,
+    check_lustre_client,
     check_lnet,
     check_fencing,
     check_infiniband,
@@ -2933,6 +3291,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_ldap_providers,
     check_ldap_directory,
     check_ldap_tls,
+    check_jupyterhub,
     check_jupyterhub_hubs,
     check_dask_gateway,
     check_kubernetes,

@@ -31,7 +31,7 @@ author: Jovial maintainers (!UNKNOWN)
 options:
   whole_site:
     description:
-      - C(true) (the default, and C(site.yml)) also requires hosts in Jovial's groups: a
+      - C(true) (the default, and C(site.yml)) also requires hosts in Jovial's groups; a
         whole-site run on an inventory without them means C(-i) points at the wrong place.
       - C(false) (a layer, recovery or restore playbook run on its own) checks what the
         inventory configures; an inventory may hold only that layer's hosts.

@@ -102,9 +102,9 @@ def test_valid_inventory(plugin: ModuleType, tmp_path: Path) -> None:
 
 
 def test_problems_are_listed_numbered_and_as_a_list(plugin: ModuleType, tmp_path: Path) -> None:
-    hosts = HOSTS.replace("10.9.0.12", "10.9.0.11") + "    proxy:\n      hosts:\n        n1:\n"
+    hosts = HOSTS.replace("10.9.0.12", "10.9.0.11") + "    edge:\n      hosts:\n        n1:\n"
     site = SITE + (
-        "jovial_vips: [{name: proxy, address: 10.9.1.5, network: mgmt, group: proxy, "
+        "jovial_vips: [{name: proxy, address: 10.9.1.5, network: mgmt, group: edge, "
         "virtual_router_id: 51}]\n"
     )
     result, _ = run(plugin, write_inventory(tmp_path, hosts=hosts, site=site, vault="x: 1\n"))
@@ -114,13 +114,16 @@ def test_problems_are_listed_numbered_and_as_a_list(plugin: ModuleType, tmp_path
         "hosts n1 and n2 share jovial_address 10.9.0.11; give each host its own address",
         "jovial_vips[proxy]: address '10.9.1.5' is outside network mgmt (10.9.0.0/24); "
         "pick a free address inside it",
-        "jovial_vips[proxy]: group proxy has 1 host (n1); a VIP needs at least two hosts to "
-        "move between; add a host to proxy",
+        "jovial_vips[proxy]: group edge has 1 host (n1); a VIP needs at least two hosts to "
+        "move between; add a host to edge",
+        "jovial_required_secrets does not list vault_keepalived_auth_pass; keepalived moves the "
+        "VIPs of jovial_vips and authenticates its VRRP adverts with it: add it there and a "
+        "random value of 8+ characters to group_vars/all/vault.yml",
         "secret vault_unit_secret is not set; add it to group_vars/all/vault.yml and encrypt "
         "that file with ansible-vault",
     ]
     lines = result["msg"].splitlines()
-    assert lines[0] == "Inventory validation found 4 problem(s); nothing was changed:"
+    assert lines[0] == "Inventory validation found 5 problem(s); nothing was changed:"
     assert lines[1:] == [f"  {n}. {p}" for n, p in enumerate(result["problems"], start=1)]
 
 
@@ -240,7 +243,7 @@ def seen_model(
 ) -> Any:
     """The InventoryModel the action passes to the checks."""
     seen = []
-    monkeypatch.setattr(model, "validate", lambda m: seen.append(m) or [])
+    monkeypatch.setattr(model, "validate", lambda m, checkers=(): seen.append(m) or [])
     run(plugin, inventory)
     assert len(seen) == 1
     return seen[0]

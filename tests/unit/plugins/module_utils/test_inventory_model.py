@@ -72,15 +72,30 @@ BASE: dict[str, Any] = {
             {"kind": "ost", "index": 0, "primary": "oss1", "failover": "oss2"},
             {"kind": "ost", "index": 1, "primary": "oss2", "failover": "oss1"},
         ],
-        "jovial_required_secrets": ["vault_jovial_ca_passphrase"],
+        "jovial_required_secrets": [
+            "vault_jovial_ca_passphrase",
+            "vault_keepalived_auth_pass",
+            "vault_jupyterhub_proxy_token",
+        ],
         "jovial_uid_range": {"min": 10000, "max": 59999},
         "jovial_gid_range": {"min": 10000, "max": 59999},
+        # The front door (check_proxy): the role's defaults and what the inventory sets.
+        "jovial_pki_dir": "/etc/jovial/lab/pki",
+        "nginx_proxy_vip_name": "proxy",
+        "nginx_proxy_tls_source": "site_ca",
+        "nginx_proxy_server_name": "jupyter.lab.jovial.internal",
+        "nginx_proxy_upstreams": ["hub1:8000"],
     },
-    "secrets": {"vault_jovial_ca_passphrase": "not-a-real-passphrase"},
+    "secrets": {
+        "vault_jovial_ca_passphrase": "not-a-real-passphrase",
+        "vault_keepalived_auth_pass": "not-vrrp",
+        "vault_jupyterhub_proxy_token": "not-a-real-proxy-token-32-characters",
+    },
     "unresolved": {},
 }
 
 DELETE = object()  # a change that removes the key
+REQUIRED = BASE["site"]["jovial_required_secrets"]
 
 
 def build(changes: dict[str, Any] | None = None) -> im.InventoryModel:
@@ -149,7 +164,7 @@ CASES = [
     ),
     # --- etcd
     pytest.param(
-        {"site.etcd_members": ["core1", "core2"]},
+        {"site.etcd_members": ["core1", "core2"], "groups.etcd": ["core1", "core2"]},
         [f"etcd_members has 2 hosts (core1 and core2); {ODD}"],
         id="etcd-even-count",
     ),
@@ -164,12 +179,12 @@ CASES = [
         id="etcd-single-member",
     ),
     pytest.param(
-        {"site.etcd_members": ["core1", "core2", "core9"]},
+        {"site.etcd_members": ["core1", "core2", "core9"], "groups.etcd": ["core1", "core2"]},
         ["etcd_members: host 'core9' is not in the inventory; list hosts of group etcd"],
         id="etcd-unknown-host",
     ),
     pytest.param(
-        {"site.etcd_members": ["core1", "core2", "edge1"]},
+        {"site.etcd_members": ["core1", "core2", "edge1"], "groups.etcd": ["core1", "core2"]},
         [
             "etcd_members: host edge1 is not in group etcd; add it to group etcd in hosts.yml "
             "or remove it from etcd_members"
@@ -177,9 +192,18 @@ CASES = [
         id="etcd-member-outside-group",
     ),
     pytest.param(
-        {"site.etcd_members": ["core1", "core2", "core2"]},
+        {"site.etcd_members": ["core1", "core2", "core2"], "groups.etcd": ["core1", "core2"]},
         ["etcd_members lists core2 2 times; list each member once"],
         id="etcd-duplicate-member",
+    ),
+    pytest.param(
+        {"groups.etcd": ["core1", "core2", "core3", "edge1"]},
+        [
+            "etcd_members: host edge1 is in group etcd but not in etcd_members; "
+            "playbooks/etcd.yml makes every host of group etcd a member: add it to "
+            "etcd_members or remove it from group etcd"
+        ],
+        id="etcd-group-host-not-a-member",
     ),
     # --- Lustre targets
     pytest.param(
@@ -335,7 +359,9 @@ CASES = [
         {"site.jovial_vips.0.name": "kube_api"},
         [
             "jovial_vips[kube_api]: name 'kube_api' is not a short DNS name (letters, digits "
-            "and '-', up to 59 characters); give each VIP a unique name such as proxy"
+            "and '-', up to 59 characters); give each VIP a unique name such as proxy",
+            "proxy: no jovial_vips entry is named 'proxy' (nginx_proxy_vip_name); add the front "
+            "door's VIP to jovial_vips with group: proxy",
         ],
         id="vip-name-not-a-dns-label",
     ),
@@ -343,7 +369,10 @@ CASES = [
         {"site.jovial_vips.0.group": "jupyterhub"},
         [
             "jovial_vips[proxy]: group jupyterhub has 1 host (hub1); a VIP needs at least two "
-            "hosts to move between; add a host to jupyterhub"
+            "hosts to move between; add a host to jupyterhub",
+            "jovial_vips[proxy]: carried by group jupyterhub (hub1) but group proxy is edge1 and "
+            "edge2; the front door's VIP must move between exactly the proxy hosts: set its "
+            "group to proxy",
         ],
         id="vip-group-with-one-host",
     ),
@@ -548,7 +577,7 @@ CASES = [
     ),
     # --- secrets
     pytest.param(
-        {"secrets": {}},
+        {"secrets.vault_jovial_ca_passphrase": DELETE},
         [
             "secret vault_jovial_ca_passphrase is not set; add it to group_vars/all/vault.yml "
             "and encrypt that file with ansible-vault"
@@ -569,7 +598,7 @@ CASES = [
         id="secret-not-a-string",
     ),
     pytest.param(
-        {"site.jovial_required_secrets": ["jovial_ca_passphrase"]},
+        {"site.jovial_required_secrets": [*REQUIRED[1:], "jovial_ca_passphrase"]},
         [
             "jovial_required_secrets: jovial_ca_passphrase is not named vault_*; rename it to "
             "vault_jovial_ca_passphrase and keep its value in group_vars/all/vault.yml"
@@ -577,12 +606,38 @@ CASES = [
         id="secret-not-named-vault",
     ),
     pytest.param(
-        {"site.jovial_required_secrets": ["vault_jovial_ca_passphrase", "hunter2!"]},
+        {"site.jovial_required_secrets": [*REQUIRED, "hunter2!"]},
         [
-            "jovial_required_secrets[1] is not a variable name (value not shown in case it is a "
+            "jovial_required_secrets[3] is not a variable name (value not shown in case it is a "
             "secret); list vault_* variable names"
         ],
         id="secret-list-holds-a-value",
+    ),
+    pytest.param(
+        {"site.jovial_required_secrets": REQUIRED[::2]},
+        [
+            "jovial_required_secrets does not list vault_keepalived_auth_pass; keepalived moves "
+            "the VIPs of jovial_vips and authenticates its VRRP adverts with it: add it there "
+            "and a random value of 8+ characters to group_vars/all/vault.yml"
+        ],
+        id="vrrp-secret-not-required",
+    ),
+    pytest.param(
+        {
+            "site.jovial_required_secrets": REQUIRED[::2],
+            "site.jovial_vips": [],
+            "groups.proxy": [],
+        },
+        [],
+        id="no-vips-need-no-vrrp-secret",
+    ),
+    pytest.param(
+        {"secrets.vault_keepalived_auth_pass": "vrrp"},
+        [
+            "vault_keepalived_auth_pass has fewer than 8 characters (value not shown); VRRP uses "
+            "its first 8: set a random string of 8+ characters in group_vars/all/vault.yml"
+        ],
+        id="vrrp-secret-short",
     ),
     # --- id ranges
     pytest.param(
@@ -735,7 +790,10 @@ CASES = [
         id="unresolved-host-variable",
     ),
     pytest.param(
-        {"secrets": {}, "unresolved": {"vault_jovial_ca_passphrase": "AnsibleLookupError"}},
+        {
+            "secrets.vault_jovial_ca_passphrase": DELETE,
+            "unresolved": {"vault_jovial_ca_passphrase": "AnsibleLookupError"},
+        },
         [
             "secret vault_jovial_ca_passphrase could not be templated (AnsibleLookupError); "
             "fix its value in group_vars/all/vault.yml"
@@ -757,10 +815,11 @@ def test_broken_variant_reports_exactly(changes: dict[str, Any], expected: list[
 def test_every_problem_is_reported_at_once() -> None:
     changes = {
         "site.etcd_members": ["core1", "core2"],
+        "groups.etcd": ["core1", "core2"],
         "site.lustre_targets.2.failover": "oss1",
         "site.jovial_vips.0.address": "10.78.0.100",
         "hosts.core2.jovial_address": "10.77.0.11",
-        "secrets": {},
+        "secrets.vault_jovial_ca_passphrase": DELETE,
         "site.jovial_uid_range.min": 500,
     }
     problems = im.validate(build(changes))
@@ -807,7 +866,7 @@ def test_a_crashing_checker_becomes_a_problem() -> None:
 def test_secret_values_never_appear_in_problems() -> None:
     secret = "correct-horse-battery-staple"
     changes = {
-        "site.jovial_required_secrets": ["vault_jovial_ca_passphrase", secret, 42],
+        "site.jovial_required_secrets": [*REQUIRED, secret, 42],
         "secrets.vault_jovial_ca_passphrase": [secret],
     }
     problems = im.validate(build(changes))
@@ -854,7 +913,7 @@ def test_problems_text_numbers_every_problem() -> None:
 def test_summary_of_the_base() -> None:
     model = build()
     assert im.summary_text(model) == (
-        "Inventory valid: 10 hosts, 3 etcd members, 1 VIP, 4 Lustre targets, 1 required secret set"
+        "Inventory valid: 10 hosts, 3 etcd members, 1 VIP, 4 Lustre targets, 3 required secrets set"
     )
     counts = im.summary(model)
     assert counts["groups"]["lustre_oss"] == 2

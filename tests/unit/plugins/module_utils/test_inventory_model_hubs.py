@@ -204,3 +204,115 @@ def test_a_hub_outside_the_kubernetes_layers_user_namespaces_is_refused() -> Non
     ]
     both = {"kubernetes_user_namespaces": ["hub-astro", "hub-solar", "dask-shared"]}
     assert im.check_jupyterhub_hubs(model(site=both)) == []
+
+
+# --- check_jupyterhub: the hub of the jupyterhub hosts (systemd backend or not). The site holds
+# the jupyterhub role's defaults as the action plugin delivers them (ROLE_DEFAULTS).
+HUB_SITE: dict[str, Any] = {
+    "jupyterhub_backend": "systemd",
+    "jupyterhub_ldap_uris": ["ldaps://core1.lab.jovial.internal"],
+    "jupyterhub_ldap_base_dn": "dc=lab,dc=jovial,dc=internal",
+    "jupyterhub_home_root": "/lustre/jovial/home",
+    "jupyterhub_min_uid": 10000,
+    "jovial_required_secrets": ["vault_jupyterhub_proxy_token"],
+    "ldap_base_dn": "dc=lab,dc=jovial,dc=internal",
+}
+HUB_SECRETS = {"vault_jupyterhub_proxy_token": "p" * 32}
+
+
+def hub_host(site: dict[str, Any] | None = None, **secrets: Any) -> im.InventoryModel:
+    return im.InventoryModel(
+        groups={"jupyterhub": ["hub1"]},
+        hosts={},
+        site={**HUB_SITE, **(site or {})},
+        secrets={**HUB_SECRETS, **secrets},
+    )
+
+
+def test_the_hub_of_the_jupyterhub_hosts_is_valid() -> None:
+    assert im.check_jupyterhub(hub_host()) == []
+    assert im.check_jupyterhub in im.CHECKERS
+    assert set(im.JUPYTERHUB_SETTINGS) <= set(im.ROLE_DEFAULTS["jupyterhub"])
+
+
+@pytest.mark.parametrize(
+    ("site", "secrets", "expected"),
+    [
+        pytest.param(
+            {"jupyterhub_backend": "docker"},
+            {},
+            [
+                "jupyterhub_backend 'docker' is not systemd or kubernetes; use systemd (the hub on "
+                "the jupyterhub hosts) or kubernetes (the hubs of jupyterhub_hubs)"
+            ],
+            id="backend-unknown",
+        ),
+        pytest.param(
+            {"jupyterhub_ldap_uris": [], "jupyterhub_ldap_base_dn": ""},
+            {},
+            [
+                "jupyterhub_ldap_uris is []; the hub logs users in against the directory: set "
+                "ldap_uris in group_vars/all/ldap.yml (the hub follows it)",
+                "jupyterhub_ldap_base_dn is ''; the hub looks users up under the directory's "
+                "base DN: set ldap_base_dn in group_vars/all/ldap.yml (the hub follows it)",
+            ],
+            id="no-directory",
+        ),
+        pytest.param(
+            {"jupyterhub_home_root": "home", "jupyterhub_min_uid": 500},
+            {},
+            [
+                "jupyterhub_home_root 'home' is not an absolute path; set ldap_home_root in "
+                "group_vars/all/ldap.yml (the hub follows it) to where the users' homes are",
+                "jupyterhub_min_uid is 500; the hub spawns no server below this uid: set a whole "
+                "number of at least 1000 (the start of jovial_uid_range, 10000, is usual)",
+            ],
+            id="home-relative-and-uid-floor-low",
+        ),
+        pytest.param(
+            {"jupyterhub_min_uid": "10000"},
+            {},
+            [],
+            id="uid-floor-a-digit-string",
+        ),
+        pytest.param(
+            {"jovial_required_secrets": []},
+            {},
+            [
+                "jovial_required_secrets does not list vault_jupyterhub_proxy_token; the hub and "
+                "its proxy authenticate each other with it: add it there and a random value of "
+                "32+ characters to group_vars/all/vault.yml"
+            ],
+            id="proxy-token-not-required",
+        ),
+        pytest.param(
+            {},
+            {"vault_jupyterhub_proxy_token": "short", "vault_jupyterhub_verify_token": "short"},
+            [
+                "vault_jupyterhub_proxy_token has fewer than 32 characters (value not shown); set "
+                "a random string of 32+ characters in group_vars/all/vault.yml",
+                "vault_jupyterhub_verify_token has fewer than 32 characters (value not shown); set "
+                "a random string of 32+ characters in group_vars/all/vault.yml",
+            ],
+            id="tokens-short",
+        ),
+    ],
+)
+def test_broken_hub_settings_are_reported(
+    site: dict[str, Any], secrets: dict[str, Any], expected: list[str]
+) -> None:
+    assert im.check_jupyterhub(hub_host(site, **secrets)) == expected
+
+
+def test_without_jupyterhub_hosts_only_the_backend_is_checked() -> None:
+    bare = im.InventoryModel(groups={"jupyterhub": []}, hosts={}, site={"jupyterhub_ldap_uris": []})
+    assert im.check_jupyterhub(bare) == []
+
+
+def test_without_a_directory_the_hub_layer_is_not_configured() -> None:
+    """The storage scenario's hub node is in group jupyterhub for its root access; the site has
+    no LDAP, and the hub is not stood up there."""
+    site = {**HUB_SITE, "jupyterhub_ldap_uris": [], "jovial_required_secrets": []}
+    del site["ldap_base_dn"]
+    storage_only = im.InventoryModel(groups={"jupyterhub": ["hub1"]}, hosts={}, site=site)
+    assert im.check_jupyterhub(storage_only) == []

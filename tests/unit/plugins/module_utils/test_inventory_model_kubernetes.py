@@ -139,7 +139,11 @@ SYSTEM_NAMESPACE = (
 CASES = [
     # --- when the check applies
     pytest.param(
-        {"groups.kube_control_plane": [], "groups.kube_node": [], "site.jovial_vips": DELETE},
+        {
+            "groups.kube_control_plane": [],
+            "groups.kube_node": [],
+            "site.jovial_vips": CORE["site"]["jovial_vips"],
+        },
         [],
         id="no-kubernetes-hosts-nothing-checked",
     ),
@@ -147,7 +151,7 @@ CASES = [
         {
             "groups.kube_control_plane": [],
             "groups.kube_node": [],
-            "site.jovial_vips": DELETE,
+            "site.jovial_vips": CORE["site"]["jovial_vips"],
             "site.kubernetes_version": "v1.20.0",
             "site.kubernetes_pod_subnet": "10.77.0.0/24",
         },

@@ -235,12 +235,67 @@ CASES = [
         ],
         id="replicator-secret-not-required",
     ),
+    pytest.param(
+        {"ldap_base_dn": "lab.jovial.internal"},
+        None,
+        [
+            "ldap_base_dn 'lab.jovial.internal' is not a DN of dc=, o= or ou= parts; set it in "
+            "group_vars/all/ldap.yml to e.g. dc=obs,dc=example,dc=org"
+        ],
+        id="base-dn-not-a-dn",
+    ),
+    pytest.param(
+        {"ldap_uris": None},
+        None,
+        [
+            "ldap_uris is not set; every node's SSSD and the hubs find the directory there: list "
+            "the providers (or their VIP) in group_vars/all/ldap.yml, e.g. "
+            "[ldaps://core1.example.org]"
+        ],
+        id="uris-not-set",
+    ),
+    pytest.param(
+        {"ldap_providers": ["core1", "core3"], "ldap_write_provider": "core3"},
+        None,
+        [
+            "ldap_providers ['core1', 'core3'] is not the hosts of group ldap_server (core1 and "
+            "core2); playbooks/ldap.yml runs the providers on that group: remove ldap_providers "
+            "(the group is its default) or list exactly those hosts",
+            "ldap_write_provider 'core3' is not a host of group ldap_server (core1 and core2); "
+            "set it to one of them (directory writes go there) or remove it (the first provider "
+            "is the default)",
+        ],
+        id="providers-not-the-group",
+    ),
+    pytest.param(
+        {"ldap_providers": ["core2", "core1"], "ldap_write_provider": "core2"},
+        None,
+        [],
+        id="providers-the-group-in-another-order",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("site_changes", "groups", "expected"), CASES)
 def test_broken_directory(site_changes, groups, expected):
     assert problems(model(site_changes, groups)) == expected
+
+
+def test_service_account_passwords_have_12_characters():
+    m = model()
+    short = im.InventoryModel(
+        groups=m.groups,
+        hosts={},
+        site=m.site,
+        secrets={
+            "vault_ldap_reader_password": "s3cret",
+            "vault_ldap_replicator_password": "x" * 12,
+        },
+    )
+    assert problems(short) == [
+        "vault_ldap_reader_password has fewer than 12 characters (value not shown); set a random "
+        "string of 12+ characters in group_vars/all/vault.yml"
+    ]
 
 
 def test_passwords_are_never_shown():

@@ -46,7 +46,11 @@ BASE: dict[str, Any] = {
             }
         ],
         "etcd_members": ["core1", "core2", "core3"],
-        "jovial_required_secrets": ["vault_jovial_ca_passphrase", "vault_keepalived_auth_pass"],
+        "jovial_required_secrets": [
+            "vault_jovial_ca_passphrase",
+            "vault_keepalived_auth_pass",
+            "vault_jupyterhub_proxy_token",
+        ],
         "jovial_uid_range": {"min": 10000, "max": 59999},
         "jovial_gid_range": {"min": 10000, "max": 59999},
         "jovial_pki_dir": "/srv/jovial/build/lab/pki",
@@ -58,6 +62,7 @@ BASE: dict[str, Any] = {
     "secrets": {
         "vault_jovial_ca_passphrase": "not-a-real-passphrase",
         "vault_keepalived_auth_pass": "notreal8",
+        "vault_jupyterhub_proxy_token": "not-a-real-proxy-token-32-characters",
     },
     "unresolved": {},
 }
@@ -220,15 +225,45 @@ CASES = [
         id="tls-files-relative",
     ),
     # --- when the check stays quiet
+    # Proxy hosts without group_vars/all/proxy.yml: only the role's defaults (the VIP name and
+    # the TLS source), so the gate asks for what only the inventory can give.
+    pytest.param(
+        {"site.nginx_proxy_server_name": DELETE, "site.nginx_proxy_upstreams": DELETE},
+        [
+            f"nginx_proxy_server_name is not set; {SERVER_NAME_FIX}",
+            "nginx_proxy_upstreams is not set; list the host:port of the service behind the "
+            "front door in group_vars/all/proxy.yml, e.g. ['hub01:8000']",
+        ],
+        id="no-proxy-settings-of-the-inventory",
+    ),
+    # --- TLS to the upstreams (nginx_proxy_upstream_tls, the role's default true)
     pytest.param(
         {
-            "site.nginx_proxy_vip_name": DELETE,
-            "site.nginx_proxy_server_name": DELETE,
-            "site.nginx_proxy_upstreams": DELETE,
-            "site.nginx_proxy_tls_source": DELETE,
+            "site.nginx_proxy_upstream_tls": True,
+            "site.nginx_proxy_upstream_tls_name": "hub1",
         },
         [],
-        id="no-proxy-settings-at-all",
+        id="upstream-tls-name-valid",
+    ),
+    pytest.param(
+        {
+            "site.nginx_proxy_upstream_tls": True,
+            "site.nginx_proxy_upstream_tls_name": "[fd00::1]",
+        },
+        [
+            "nginx_proxy_upstream_tls_name '[fd00::1]' is not a DNS name; set it to the name the "
+            "upstreams' certificates carry (nginx checks it), or nginx_proxy_upstream_tls: false "
+            "for a plain-HTTP test upstream"
+        ],
+        id="upstream-tls-name-an-ipv6-literal",
+    ),
+    pytest.param(
+        {
+            "site.nginx_proxy_upstream_tls": False,
+            "site.nginx_proxy_upstream_tls_name": "",
+        },
+        [],
+        id="plain-http-upstream-needs-no-tls-name",
     ),
     pytest.param(
         {"groups.proxy": [], "site.jovial_vips.0.group": "spare_edges"},

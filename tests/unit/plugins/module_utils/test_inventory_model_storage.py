@@ -31,8 +31,11 @@ def storage_base() -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["site"]["lustre_server_backend"] = "lustre"
     data["site"]["lnet_networks"] = [{"name": "o2ib0", "interfaces": ["ib0"]}]
-    data["site"]["jovial_required_secrets"] = ["vault_ha_cluster_authkey", "vault_bmc_password"]
-    data["secrets"] = {"vault_ha_cluster_authkey": "k" * 64, "vault_bmc_password": "bmc-secret"}
+    data["site"]["lustre_fsname"] = "jovial"
+    data["site"]["jovial_required_secrets"] += ["vault_ha_cluster_authkey", "vault_bmc_password"]
+    data["secrets"].update(
+        {"vault_ha_cluster_authkey": "k" * 128, "vault_bmc_password": "bmc-secret"}
+    )
     for n, host in enumerate(data["hosts"]):
         data["hosts"][host]["lustre_nid"] = f"10.80.0.{n + 1}@o2ib0"
     for n, host in enumerate(SERVERS):
@@ -167,7 +170,7 @@ CASES = [
     ),
     (
         "authkey-not-required",
-        _set("site.jovial_required_secrets", ["vault_bmc_password"]),
+        lambda d: d["site"]["jovial_required_secrets"].remove("vault_ha_cluster_authkey"),
         [
             "jovial_required_secrets does not list vault_ha_cluster_authkey; the failover "
             "pairs' corosync needs it: add it there and its value to group_vars/all/vault.yml"
@@ -195,6 +198,151 @@ CASES = [
         [
             "host mds1: infiniband_ipoib_interfaces[0]: address '10.80.0.7' is not "
             "address/prefix (e.g. 10.80.0.41/16)"
+        ],
+    ),
+    (
+        "ipoib-network-address",
+        _set("hosts.mds1.infiniband_ipoib_interfaces.0.address", "10.80.0.0/16"),
+        [
+            "host mds1: infiniband_ipoib_interfaces[0]: address '10.80.0.0/16' is the network "
+            "address of 10.80.0.0/16; use a host address (e.g. 10.80.0.41/16)"
+        ],
+    ),
+    (
+        "ipoib-datagram-mtu-too-big",
+        _set("hosts.mds1.infiniband_ipoib_interfaces.0.mtu", 4096),
+        [
+            "host mds1: infiniband_ipoib_interfaces[0]: mtu 4096 is not an integer 1280-4092 "
+            "(the most datagram mode carries); use 2044 (datagram) or 65520 (connected)"
+        ],
+    ),
+    (
+        "ipoib-connected-mtu-too-small",
+        lambda d: d["hosts"]["mds1"]["infiniband_ipoib_interfaces"][0].update(
+            {"mode": "connected", "mtu": 576}
+        ),
+        [
+            "host mds1: infiniband_ipoib_interfaces[0]: mtu 576 is not an integer 1280-65520 "
+            "(the most connected mode carries); use 2044 (datagram) or 65520 (connected)"
+        ],
+    ),
+    (
+        "ipoib-name-twice",
+        lambda d: d["hosts"]["mds1"]["infiniband_ipoib_interfaces"].append(
+            {"name": "ib0", "address": "10.81.0.7/16"}
+        ),
+        ["host mds1: infiniband_ipoib_interfaces: ib0 is listed 2 times; list each interface once"],
+    ),
+    (
+        "authkey-short",
+        _set("secrets.vault_ha_cluster_authkey", "k" * 64),
+        [
+            "vault_ha_cluster_authkey has fewer than 128 characters (value not shown); corosync "
+            "takes a key of 128 to 4096: generate one with `openssl rand -base64 192` into "
+            "group_vars/all/vault.yml"
+        ],
+    ),
+    (
+        "pacemaker-policies-unknown",
+        lambda d: d["site"].update(
+            {"ha_cluster_stonith_action": "poweroff", "ha_cluster_no_quorum_policy": "suicide"}
+        ),
+        [
+            "ha_cluster_stonith_action 'poweroff' is not reboot or off (reboot power-cycles a "
+            "fenced node, off leaves it down); fix it in group_vars/all",
+            "ha_cluster_no_quorum_policy 'suicide' is not stop, freeze, demote or ignore (stop, "
+            "the default, stops the resources of a member that lost its partner); fix it in "
+            "group_vars/all",
+        ],
+    ),
+    (
+        "fsname-missing",
+        lambda d: d["site"].pop("lustre_fsname"),
+        [
+            "lustre_fsname is not set; set it in group_vars/all/lustre.yml to the file system's "
+            "name, 1-8 letters, digits, '_' or '-' (e.g. jovial)"
+        ],
+    ),
+    (
+        "no-mgt",
+        lambda d: d["site"]["lustre_targets"].pop(0),
+        [
+            "lustre_targets has no mgt target; with lustre_server_backend lustre the clients "
+            "mount from the MGS pair: add {kind: mgt, index: 0, primary: <a host of lustre_mgs>, "
+            "failover: <its partner>, device: <its device>}"
+        ],
+    ),
+    (
+        "servers-without-targets",
+        _set("site.lustre_targets", []),
+        [
+            "hosts mds1, mds2, oss1 and oss2 are Lustre servers (lustre_mgs, lustre_mds, "
+            "lustre_oss) but lustre_targets lists no target; list the targets their failover "
+            "pairs serve in group_vars/all/lustre.yml, or remove the hosts from the lustre_* "
+            "groups"
+        ],
+    ),
+    (
+        "lnet-state-unknown",
+        _set("site.lnet_networks", [{"name": "o2ib0", "interfaces": ["ib0"], "state": "up"}]),
+        [
+            "lnet_networks[o2ib0]: state 'up' is not present or absent; write state: absent to "
+            "remove the network from LNet, or leave state out",
+        ],
+    ),
+    (
+        "lnet-nid-not-on-the-first-network",
+        _set(
+            "site.lnet_networks",
+            [
+                {"name": "tcp0", "interfaces": ["eth0"]},
+                {"name": "o2ib0", "interfaces": ["ib0"]},
+            ],
+        ),
+        [
+            f"host {host}: lustre_nid '10.80.0.{n}@o2ib0' is on o2ib0, not on tcp0, the first "
+            "network of lnet_networks, where the lnet role gives the node its NID; set "
+            "lustre_nid to the host's address on tcp0, or list o2ib0 first"
+            for host, n in (("hub1", 6), ("mds1", 7), ("mds2", 8), ("oss1", 9), ("oss2", 10))
+        ],
+    ),
+    (
+        "lnet-absent-network-needs-no-interfaces",
+        lambda d: d["site"]["lnet_networks"].append({"name": "tcp0", "state": "absent"}),
+        [],
+    ),
+    (
+        "lnet-only-absent-networks",
+        _set("site.lnet_networks", [{"name": "o2ib0", "state": "absent"}]),
+        [
+            "lnet_networks has no present network (every entry is state: absent); keep the "
+            "network the Lustre nodes' NIDs are on"
+        ],
+    ),
+    (
+        "client-mount-root-relative",
+        _set("site.lustre_client_mount_root", "lustre"),
+        [
+            "lustre_mount_root 'lustre' is not an absolute path of letters, digits, '_' and '.' "
+            "(e.g. /lustre); every lustre_client mounts the file system at "
+            "<lustre_mount_root>/<lustre_fsname>"
+        ],
+    ),
+    (
+        "client-tunables",
+        _set("site.lustre_client_tunables", {"osc.max_rpcs_in_flight": 16, "max_dirty_mb": 64}),
+        [
+            "lustre_client_tunables: key 'max_dirty_mb' is not <device type>.<param> with a "
+            "device type of osc, mdc, llite, ldlm, lov or lmv (e.g. osc.max_rpcs_in_flight); "
+            "the role sets each as <type>.<lustre_fsname>-*.<param>"
+        ],
+    ),
+    (
+        "client-tunables-a-list",
+        _set("site.lustre_client_tunables", ["osc.max_rpcs_in_flight=16"]),
+        [
+            "lustre_client_tunables: expected a mapping of <device type>.<param> to a value, "
+            "got a list (['osc.max_rpcs_in_flight=16']); e.g. {osc.max_rpcs_in_flight: 16}"
         ],
     ),
 ]
