@@ -51,6 +51,17 @@ if ((${#missing_cluster[@]})); then
   systemctl disable --quiet corosync.service pacemaker.service
 fi
 
+# Every lab and Molecule node is a systemd container of this kernel, run by root: systemd,
+# containerd and each kubelet take inotify instances from root's one budget (128 by default;
+# the 14-node lab needs more than that, and a kubelet without one dies with "inotify_init: too
+# many open files"). Raised as kind's known-issues page advises, kept in /etc/sysctl.d.
+inotify=/etc/sysctl.d/60-jovial-inotify.conf
+if [[ ! -e $inotify ]]; then
+  printf 'fs.inotify.max_user_instances = 1024\nfs.inotify.max_user_watches = 524288\n' > "$inotify"
+  echo ">> sysctl: raised the inotify limits for the nodes' containers ($inotify)"
+fi
+sysctl --quiet --load "$inotify"
+
 python=${JOVIAL_PYTHON:-python3}
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 have=$(cat .venv/.jovial-deps 2>/dev/null || true)
