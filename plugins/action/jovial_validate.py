@@ -2,8 +2,9 @@
 
 The first play of site.yml (playbooks/validate.yml) runs this action on localhost. It reads the
 inventory from the task variables (``groups``, ``hostvars`` and the site-wide variables of
-group_vars/all), templates what it reads, and runs the pure checks of
-plugins/module_utils/inventory_model.py. It never runs a module and never opens a connection
+group_vars/all), templates what it reads, and runs the pure checks that
+plugins/module_utils/inventory_model.py lists (one module per layer beside it, inventory_*.py).
+It never runs a module and never opens a connection
 (``_requires_connection = False``): a bad inventory changes nothing anywhere.
 
 Result on failure: ``failed: true``, ``msg`` (a header and every problem, numbered) and
@@ -28,7 +29,7 @@ broken checkout (AnsibleError).
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,12 +47,18 @@ from ansible.template import Templar, trust_as_template
 # hosts; in an action plugin `from ansible.module_utils.inventory_model import ...` raises
 # ModuleNotFoundError (checked with ansible-core 2.19.14). Plugins loaded from a configured
 # folder are not part of a package either, so a relative import is impossible. The checks stay
-# in plugins/module_utils/inventory_model.py (no Ansible imports; unit-tested directly, and
-# reusable by modules through AnsiballZ) and this plugin loads that file from its sibling
-# folder. If Jovial becomes a collection, this becomes an ordinary
-# `ansible_collections.<ns>.jovial.plugins.module_utils` import.
-_MODEL_FILE = Path(__file__).resolve().parent.parent / "module_utils" / "inventory_model.py"
-_MODEL_NAME = "jovial_inventory_model"
+# in plugins/module_utils/inventory_*.py (no Ansible imports; unit-tested directly, and
+# reusable by modules through AnsiballZ); inventory_model.py imports its siblings (the core and
+# one module per layer) relatively, as module_utils of a collection import each other. This
+# plugin makes its sibling folder that package: a package module named _PACKAGE whose __path__
+# is plugins/module_utils, then an ordinary import of _PACKAGE.inventory_model, which brings the
+# layer modules along as _PACKAGE.inventory_<layer>. If Jovial is run as the collection
+# jovial.platform, this becomes an ordinary
+# `ansible_collections.jovial.platform.plugins.module_utils` import.
+_MODULE_UTILS = Path(__file__).resolve().parent.parent / "module_utils"
+_MODEL_FILE = _MODULE_UTILS / "inventory_model.py"
+_PACKAGE = "jovial_inventory_checks"
+_MODEL_NAME = f"{_PACKAGE}.inventory_model"
 _UNSET = object()
 # The roles whose defaults ROLE_DEFAULTS names: plugins/action/../../roles.
 _ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
@@ -61,20 +68,17 @@ def _load_model() -> ModuleType:
     module = sys.modules.get(_MODEL_NAME)
     if module is not None:
         return module
-    spec = importlib.util.spec_from_file_location(_MODEL_NAME, _MODEL_FILE)
-    if spec is None or spec.loader is None or not _MODEL_FILE.is_file():
+    if not _MODEL_FILE.is_file():
         raise AnsibleError(
             f"jovial_validate: cannot load the inventory checks from {_MODEL_FILE}; "
             "plugins/action and plugins/module_utils must stay side by side"
         )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_MODEL_NAME] = module  # dataclasses resolve their module through sys.modules
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[_MODEL_NAME]
-        raise
-    return module
+    if _PACKAGE not in sys.modules:
+        package = ModuleType(_PACKAGE, "plugins/module_utils, for the inventory checks")
+        package.__path__ = [str(_MODULE_UTILS)]
+        sys.modules[_PACKAGE] = package
+    # A failed import leaves nothing half-loaded in sys.modules (importlib removes it).
+    return importlib.import_module(_MODEL_NAME)
 
 
 def to_plain(value: Any) -> Any:
@@ -141,9 +145,9 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict:
-        _, args = self.validate_argument_spec(
+        args = self.validate_argument_spec(
             argument_spec={"whole_site": {"type": "bool", "default": True}}
-        )
+        )[1]
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}

@@ -14,8 +14,9 @@ module: jovial_validate
 short_description: Check the whole inventory model on the control node, listing every problem
 description:
   - Reads the inventory from the task variables (C(groups), C(hostvars) and the site-wide
-    variables of C(group_vars/all)), templates what it reads, and runs the checks of
-    C(plugins/module_utils/inventory_model.py) (see C(docs/inventory.md)).
+    variables of C(group_vars/all)), templates what it reads, and runs the checks that
+    C(plugins/module_utils/inventory_model.py) lists, one C(inventory_<layer>.py) module per
+    layer (see C(docs/inventory.md)).
   - A variable of a role that the inventory does not set is read from that role's
     C(defaults/main.yml) and templated as the role would see it.
   - Fails with every problem at once, each naming the host or variable and the fix. Runs on

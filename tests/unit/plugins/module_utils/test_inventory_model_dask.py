@@ -1,4 +1,4 @@
-"""check_dask_gateway (plugins/module_utils/inventory_model.py): where the gateway may run, its
+"""check_dask_gateway (plugins/module_utils/inventory_dask.py): where the gateway may run, its
 service token, and its limits. Each case changes the valid model one way and states the
 exact problem reported."""
 

@@ -1,4 +1,4 @@
-"""check_jupyterhub_hubs (plugins/module_utils/inventory_model.py): the hubs of the Kubernetes
+"""check_jupyterhub_hubs (plugins/module_utils/inventory_hubs.py): the hubs of the Kubernetes
 backend, their namespaces, quotas and profiles, against the workers' declared capacity.
 
 Each case changes the valid model one way and states the exact problems reported.

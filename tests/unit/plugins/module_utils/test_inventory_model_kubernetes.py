@@ -1,4 +1,5 @@
-"""check_kubernetes (plugins/module_utils/inventory_model.py): the Kubernetes layer's inventory.
+"""check_kubernetes (plugins/module_utils/inventory_kubernetes.py): the Kubernetes layer's
+inventory.
 
 The base model is the core test model (test_inventory_model.BASE) with a Kubernetes cluster
 added the way inventories/sample has one: three control-plane nodes behind the kube-apiserver
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible.module_utils import inventory_kubernetes as kubernetes
 from ansible.module_utils import inventory_model as im
 from test_inventory_model import BASE as CORE
 
@@ -99,10 +101,10 @@ def test_the_mirror_files_are_those_the_role_fetches(repo_root: Path) -> None:
     images = role_vars["__kubernetes_cp_images"] + role_vars["__kubernetes_node_images"]
     fetched = [f"bin/{name}" for name in role_vars["__kubernetes_binaries"]]
     fetched += [f"images/{name}.tar" for name in images]
-    assert sorted(im.KUBERNETES_MIRROR_FILES) == sorted(fetched)
+    assert sorted(kubernetes.KUBERNETES_MIRROR_FILES) == sorted(fetched)
 
 
-CHECKSUMS = {name: SHA for name in im.KUBERNETES_MIRROR_FILES}
+CHECKSUMS = {name: SHA for name in kubernetes.KUBERNETES_MIRROR_FILES}
 MIRROR = {
     "site.kubernetes_source": "mirror",
     "site.kubernetes_mirror_url": "file:///srv/jovial/kube",

@@ -1,4 +1,4 @@
-"""check_proxy (plugins/module_utils/inventory_model.py): the front door's inventory inputs.
+"""check_proxy (plugins/module_utils/inventory_proxy.py): the front door's inventory inputs.
 
 The lab's topology with group_vars/all/proxy.yml set, changed one way per case; each case
 states the exact problems the whole validation must produce, no more and no fewer.
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from ansible.module_utils import inventory_model as im
+from ansible.module_utils import inventory_proxy as proxy
 
 HOSTS = {
     "core1": "10.77.0.11",
@@ -91,7 +92,7 @@ def test_the_base_front_door_is_valid():
 
 def test_the_check_is_registered():
     assert im.check_proxy in im.CHECKERS
-    for name in (*im.PROXY_SETTINGS, "jovial_pki_dir"):
+    for name in (*proxy.PROXY_SETTINGS, "jovial_pki_dir"):
         assert name in im.SITE_VARIABLES
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from ansible.module_utils import inventory_model as im
+from ansible.module_utils import inventory_ssh as ssh
 from ssh_audit.ssh2_kexdb import SSH2_KexDB
 from test_inventory_model import build
 
@@ -191,7 +192,7 @@ def test_the_check_runs_with_every_other_check() -> None:
 
 def test_the_settings_are_collected_from_the_inventory_and_the_common_role() -> None:
     """What the action plugin reads: group_vars/all (or the role's default) and each host's."""
-    assert set(im.SSH_SETTINGS) == set(im.SSH_LISTS)
+    assert set(im.SSH_SETTINGS) == set(ssh.SSH_LISTS)
     assert set(im.SSH_SETTINGS) <= set(im.SITE_VARIABLES)
     assert set(im.SSH_SETTINGS) <= set(im.HOST_VARIABLES)
     assert im.ROLE_DEFAULTS["common"] == im.SSH_SETTINGS
@@ -216,7 +217,7 @@ def test_the_sample_inventory_uses_the_baseline() -> None:
     ],
 )
 def test_every_name_openssh_knows_is_usable_or_weak(variable: str, fixture: str) -> None:
-    spec = im.SSH_LISTS[variable]
+    spec = ssh.SSH_LISTS[variable]
     known = (FIXTURES / fixture).read_text().split()
     assert not set(spec.usable) & set(spec.weak)
     assert sorted([*spec.usable, *spec.weak]) == sorted(known)
@@ -254,7 +255,7 @@ def audit_findings(variable: str, name: str) -> list[str]:
 
 @pytest.mark.parametrize("variable", im.SSH_SETTINGS)
 def test_usable_and_weak_agree_with_ssh_audit(variable: str) -> None:
-    spec = im.SSH_LISTS[variable]
+    spec = ssh.SSH_LISTS[variable]
     assert {name: audit_findings(variable, name) for name in spec.usable} == {
         name: [] for name in spec.usable
     }
