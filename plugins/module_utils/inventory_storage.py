@@ -13,6 +13,7 @@ from typing import Any
 
 from . import inventory_core as core
 from .inventory_core import InventoryModel
+from .lustre_topology import pair_partners
 
 # The failover pairs' Pacemaker policies (check_fencing): name -> (the values Pacemaker takes,
 # what they mean). Their defaults are the ha_cluster role's (ROLE_DEFAULTS,
@@ -165,13 +166,9 @@ def _valid_targets(model: InventoryModel) -> list[tuple[str, Mapping]]:
 
 
 def lustre_pairs(model: InventoryModel) -> dict[str, set[str]]:
-    """Each server -> its partners, from the targets' {primary, failover} (one when valid)."""
-    partners: dict[str, set[str]] = {}
-    for _label, target in _valid_targets(model):
-        a, b = target["primary"], target["failover"]
-        partners.setdefault(a, set()).add(b)
-        partners.setdefault(b, set()).add(a)
-    return partners
+    """Each server -> its partners, from the targets' {primary, failover} (one when valid);
+    the plays derive a host's pair with the same code (lustre_topology.py)."""
+    return pair_partners(target for _label, target in _valid_targets(model))
 
 
 def _lnet_net(name: Any) -> str | None:
