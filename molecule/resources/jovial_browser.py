@@ -158,8 +158,19 @@ def api_status(driver: WebDriver, hub: str, user: str, with_xsrf: bool) -> int |
 
 def lands_in_jupyterlab(driver: WebDriver, hub: str, user: str, shots: Path, name: str) -> None:
     """After a login: the hub spawns the server (spawn-pending page) and sends the browser on
-    to JupyterLab, whose shell and launcher its JavaScript renders (not just an HTML page)."""
+    to JupyterLab, whose shell and launcher its JavaScript renders (not just an HTML page). A
+    hub with server sizes (profiles) first shows its spawn form: the user starts the size it
+    preselects."""
     lab = f"{hub}/user/{user}/lab"
+    forms = wait(
+        driver,
+        120,
+        lambda d: d.current_url.startswith(lab) or d.find_elements(By.ID, "spawn_form"),
+        f"the spawn form or a redirect to {lab}",
+    )
+    if forms is not True:
+        save(driver, shots, f"{name}-spawn-form")
+        forms[0].find_element(By.CSS_SELECTOR, "[type=submit]").click()
     wait(driver, 240, lambda d: d.current_url.startswith(lab), f"redirect to {lab}")
     wait(driver, 120, ec.presence_of_element_located((By.ID, "jp-main-dock-panel")), "lab")
     wait(driver, 120, ec.visibility_of_element_located((By.CLASS_NAME, "jp-Launcher")), "launcher")
