@@ -291,9 +291,42 @@ def jovial_var(name: str, host_vars: Mapping[str, Any]) -> Any:
         ) from None
 
 
+def jovial_group_cidrs(
+    names: Any,
+    groups: Mapping[str, Sequence[str]],
+    hostvars: Mapping[str, Any],
+    vips: Any = (),
+    vip_names: Any = (),
+) -> list[str]:
+    """The single-address CIDRs (``/32``, ``/128``) of every host of ``names`` (groups or
+    inventory hostnames, as a firewall rule's ``from``; a group the inventory lacks adds
+    nothing), then of the ``jovial_vips`` entries named in ``vip_names``, each once, in that
+    order: how
+    other layers (the hubs' NetworkPolicies) name a group's machines, derived the way the host
+    firewall derives them."""
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise AnsibleFilterError(f"jovial_group_cidrs wants a list of group names, got {names!r}")
+    found: dict[Network, None] = {}
+    for name in names:
+        for host in _members(str(name), groups) or ():
+            found[_address(host, hostvars)] = None
+    wanted = {str(n) for n in vip_names or ()}
+    for vip in vips or ():
+        if isinstance(vip, Mapping) and vip.get("name") in wanted:
+            network = _network(vip.get("address"))
+            if network is None or network.num_addresses != 1:
+                raise AnsibleFilterError(
+                    f"jovial_vips[{vip.get('name')}]: address {vip.get('address')!r} is not an "
+                    "IP address"
+                )
+            found[network] = None
+    return [str(n) for n in found]
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
+            "jovial_group_cidrs": jovial_group_cidrs,
             "jovial_var": jovial_var,
             "jovial_firewall_rules": jovial_firewall_rules,
             "jovial_firewall_admits": jovial_firewall_admits,

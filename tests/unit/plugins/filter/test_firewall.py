@@ -249,3 +249,41 @@ def test_jovial_var_reads_the_inventory_then_the_declaring_roles_default(fw):
     assert fw.jovial_var("dask_gateway_http_port", {"dask_gateway_http_port": 9010}) == 9010
     with pytest.raises(AnsibleFilterError, match="'dask_gateway_nothing' is neither set"):
         fw.jovial_var("dask_gateway_nothing", {})
+
+
+GROUPS = {
+    "all": ["cp1", "cp2", "ldap1", "v6node"],
+    "kube_control_plane": ["cp1", "cp2"],
+    "ldap_server": ["ldap1"],
+    "v6": ["v6node"],
+}
+HOSTVARS = {
+    "cp1": {"jovial_address": "10.10.1.11"},
+    "cp2": {"jovial_address": "10.10.1.12"},
+    "ldap1": {"jovial_address": "10.10.1.31"},
+    "v6node": {"jovial_address": "fd00::7"},
+}
+VIPS = [
+    {"name": "kube-apiserver", "address": "10.10.0.20"},
+    {"name": "proxy", "address": "10.10.0.10"},
+]
+
+
+def test_group_cidrs_are_the_hosts_then_the_named_vips_each_once(fw: ModuleType) -> None:
+    names = ["kube_control_plane", "cp1", "missing-group"]
+    assert fw.jovial_group_cidrs(names, GROUPS, HOSTVARS, VIPS, ["kube-apiserver"]) == [
+        "10.10.1.11/32",
+        "10.10.1.12/32",
+        "10.10.0.20/32",
+    ]
+    assert fw.jovial_group_cidrs(["v6", "ldap_server"], GROUPS, HOSTVARS) == [
+        "fd00::7/128",
+        "10.10.1.31/32",
+    ]
+
+
+def test_group_cidrs_name_a_host_without_an_address(fw: ModuleType) -> None:
+    with pytest.raises(AnsibleFilterError, match="host cp2: jovial_address None"):
+        fw.jovial_group_cidrs(["kube_control_plane"], GROUPS, {"cp1": HOSTVARS["cp1"]})
+    with pytest.raises(AnsibleFilterError, match="a list of group names"):
+        fw.jovial_group_cidrs("kube_control_plane", GROUPS, HOSTVARS)
