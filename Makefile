@@ -43,7 +43,7 @@ kube-artifacts: deps image ## Build the Kubernetes binaries and images for the l
 	  images/kubernetes/build.sh "$$out" "$(JOVIAL_KUBE_IMAGE_REPO)" && \
 	  echo ">> kube-artifacts ready in $$out ($$(( $$(date +%s) - start )) s)"
 
-artifacts: image kube-artifacts ## The node image and the Kubernetes build (both cached; unit tests read their checksums)
+artifacts: image kube-artifacts app-images ## The node image, the Kubernetes build and the hub and notebook images (all cached; unit tests and Molecule read them)
 
 images: image ## Also build the notebook image (kubernetes backend; JOVIAL_SITE_CA=ca.crt to trust a site CA)
 	@images/notebook/build.sh
@@ -94,7 +94,7 @@ sanity: deps ## ansible-test sanity on plugins/ as the collection jovial.platfor
 unit: deps artifacts ## Unit tests (plugins, validator, filters) - no hosts; the lab inventory test reads the built checksums
 	pytest tests/unit
 
-molecule: deps image kube-artifacts ## Every Molecule scenario (converge, idempotence, verify, drills)
+molecule: deps image kube-artifacts app-images ## Every Molecule scenario (converge, idempotence, verify, drills)
 	@export JOVIAL_BASE_IMAGE=$$(images/base/build.sh --print); \
 	for s in $(SCENARIOS); do \
 	  echo ">> molecule test -s $$s"; start=$$(date +%s); \

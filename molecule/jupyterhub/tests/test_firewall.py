@@ -5,6 +5,10 @@ site network (in no group), a proxy node, and the control node. The expected por
 declaration read by hand: HTTPS (and the redirect on 80) from anyone on the proxy pair; LDAP
 from the inventory's nodes on the providers; the hub's TLS port (configurable-http-proxy,
 8000) only from the proxy pair; SSH only from the control node (no admin networks here).
+The Kubernetes nodes and the API VIP: nothing for an outsider or the hub node; the hubs'
+NodePorts (their proxies' TLS ports, 30443 and 30444) for the front door, on the workers
+that run a proxy (externalTrafficPolicy Local keeps the source address for the hubs'
+NetworkPolicies); SSH for the control node.
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ NODES = {"mj-core1": "10.78.5.11", "mj-core2": "10.78.5.12", "mj-hub": "10.78.5.
 VIP = "10.78.5.100"
 ADDRESSES = [*NODES.values(), VIP]
 OUTSIDER_IP = "10.78.5.99"
+KUBE = {
+    "mj-kcp1": "10.78.5.41",
+    "mj-kcp2": "10.78.5.42",
+    "mj-kw1": "10.78.5.51",
+    "mj-kw2": "10.78.5.52",
+}
+API_VIP = "10.78.5.101"
+KUBE_ADDRESSES = [*KUBE.values(), API_VIP]
+HUB_NODE_PORTS = {30443, 30444}  # jupyterhub_hubs' node_port
 
 
 def test_an_outsider_reaches_only_the_front_door(node):
@@ -52,3 +65,24 @@ def test_the_control_node_reaches_ssh_and_the_front_door_never_the_hub_port():
         NODES["mj-hub"]: [22],
         VIP: [22, 80, 443],
     }
+
+
+def test_the_kubernetes_nodes_answer_an_outsider_and_the_hub_node_nothing():
+    empty = {address: [] for address in KUBE_ADDRESSES}
+    assert port_scan(outsider("jovial-mol-jupyterhub", OUTSIDER_IP), KUBE_ADDRESSES) == empty
+    assert port_scan(["podman", "exec", "-i", "mj-hub", "python3", "-"], KUBE_ADDRESSES) == empty
+
+
+def test_the_front_door_reaches_only_the_hubs_node_ports():
+    found = port_scan(["podman", "exec", "-i", "mj-core1", "python3", "-"], KUBE_ADDRESSES)
+    for name in ("mj-kcp1", "mj-kcp2"):
+        assert found[KUBE[name]] == [], (name, found)
+    assert found[API_VIP] == [], found
+    workers = [set(found[KUBE[name]]) for name in ("mj-kw1", "mj-kw2")]
+    assert all(ports <= HUB_NODE_PORTS for ports in workers), found
+    assert set().union(*workers) == HUB_NODE_PORTS, found
+
+
+def test_the_control_node_reaches_only_ssh_on_the_kubernetes_nodes():
+    found = port_scan([sys.executable, "-"], KUBE_ADDRESSES)
+    assert found == {address: [22] for address in KUBE_ADDRESSES}

@@ -203,8 +203,14 @@ def test_verify_playbook_checks_the_hub_through_the_vip(ada):
     running = re.search(r"running servers: ([^\"\n]*)", out.stdout)
     assert running, out.stdout[-2000:]
     assert "ada/" in [s.strip() for s in running.group(1).split(",")], running.group(0)
-    # It reports when each host certificate of the site CA expires (the hub's among them).
-    assert re.search(r"mj-hub: jupyterhub certificate \(serial [0-9A-F]+\) expires 20", out.stdout)
+    # It reports when each host certificate of the site CA expires: the hub's, and those of
+    # the Kubernetes hubs' proxies, which mj-hub made (named after their holders).
+    report = re.search(r"mj-hub: [^\"]*", out.stdout)
+    assert report, out.stdout[-3000:]
+    for name in ("jupyterhub", "jupyterhub-science proxy", "jupyterhub-teaching proxy"):
+        assert re.search(
+            rf"(: |; ){name} certificate \(serial [0-9A-F]+\) expires 20", report.group(0)
+        ), (name, report.group(0))
 
 
 def test_every_start_and_stop_is_recorded_for_accounting(ada, node):

@@ -1,0 +1,225 @@
+"""The hubs on Kubernetes as astronomers and operators use them: the checks shared by the lab
+(tests/lab/test_hubs_kubernetes.py, `make lab-check`) and Molecule `jupyterhub`
+(tests/test_hubs_kubernetes.py, in `make test`). Both sites run the same two hubs (science
+and teaching, jupyterhub_hubs); each test module provides the fixture `kube_hubs` (a
+KubeHubs: where the hubs are and how to reach the cluster and another client of the shared
+filesystem) and imports these tests.
+
+Everything goes through the front door's VIP over HTTPS verified against the site CA, with
+real clients (cookies, XSRF, the kernel's websocket):
+
+- an LDAP user logs in to the science hub under /science/, starts a server (a KubeSpawner pod)
+  and runs code in a kernel: it runs as their LDAP uid, gid and groups, with HOME their home
+  on the shared filesystem, and a file written there has their uid/gid on another client of
+  the filesystem; their campaign's group directory is mounted, no other campaign's (where
+  the site has campaign directories); nothing else is writable but a private /tmp;
+- another user gets 403 on that server, and from their own pod cannot open a TCP connection
+  to the first user's pod (NetworkPolicy);
+- the hub pod deleted and back: the user's pod (same UID) and file are intact;
+- the teaching hub's quota takes one small server: a second one is refused with a message the
+  user can read (403, not a pod stuck Pending);
+- the hub's accounting database has the start;
+- headless Chromium logs in to the science hub and JupyterLab renders (jovial_browser).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jovial_browser import (
+    api_status,
+    chromium,
+    lands_in_jupyterlab,
+    screenshot_on_failure,
+    stop_my_server,
+    submit_login,
+)
+
+from jovial_hub.client import HubClient, HubError
+
+# The users both sites define the same way: uid, primary gid, every gid (jovial-admins and
+# campaign-deep for ada).
+USERS = {"ada": (10001, 10100), "bruno": (10002, 10101)}
+ADA_GROUPS = [10000, 10100]
+
+
+@dataclass(frozen=True)
+class KubeHubs:
+    urls: Mapping[str, str]  # hub name -> its URL through the front door
+    ca: str  # the site CA's certificate (PEM file)
+    passwords: Mapping[str, str]  # user -> LDAP password
+    home_root: str  # where the users' homes are on the shared filesystem
+    group_root: str | None  # campaign directories; None where the site has none
+    kubectl: Callable[..., str]  # kubectl(*args) -> stdout, with an admin kubeconfig
+    on_client: Callable[[str], str]  # a shell command on another client of the filesystem
+    shots: Path  # where the browser's screenshots go
+
+
+def login(hubs: KubeHubs, hub: str, user: str) -> HubClient:
+    client = HubClient(hubs.urls[hub], hubs.ca, timeout=60)
+    resp = client.login(user, hubs.passwords[user])
+    assert resp.status_code == 200, resp.text[:300]
+    return client
+
+
+def running(client: HubClient) -> str:
+    """Start (or find) the user's server, wait until ready, open it; its XSRF token."""
+    assert client.start_server() in (201, 202, 400)
+    assert client.wait_ready(timeout=240, interval=1), f"{client.user}'s server never got ready"
+    return client.open_server()
+
+
+def _stat(hubs: KubeHubs, path: str) -> list[str]:
+    return hubs.on_client(f"stat -c '%u:%g %s' {path}").split()
+
+
+@pytest.fixture(scope="module")
+def science_ada(kube_hubs: KubeHubs) -> tuple[HubClient, str]:
+    client = login(kube_hubs, "science", "ada")
+    return client, running(client)
+
+
+def test_code_runs_as_the_users_ldap_identity_with_the_shared_home(kube_hubs, science_ada):
+    client, xsrf = science_ada
+    out = client.execute(
+        xsrf,
+        "import os, json; print(json.dumps([os.getuid(), os.getgid(), sorted(os.getgroups()),"
+        " os.environ['HOME'], os.getcwd()]));"
+        "open(os.path.expanduser('~/from-kubernetes.txt'), 'w').write('M31')",
+    )
+    uid, gid, groups, home, cwd = json.loads(out)
+    assert (uid, gid) == USERS["ada"]
+    assert groups == ADA_GROUPS
+    assert home == cwd == f"{kube_hubs.home_root}/ada"
+    # The same file, as another client of the shared filesystem sees it.
+    assert _stat(kube_hubs, f"{home}/from-kubernetes.txt") == ["10001:10100", "3"]
+
+
+def test_the_users_campaign_directory_is_there_and_no_other(kube_hubs, science_ada):
+    """ada is in campaign-deep (its directory made by the storage layer);
+    campaign-transient's directory is bruno's campaign's, not in her pod."""
+    if kube_hubs.group_root is None:
+        pytest.skip("no campaign directories on this site (the storage layer makes them: lab)")
+    client, xsrf = science_ada
+    root = kube_hubs.group_root
+    out = client.execute(
+        xsrf,
+        "import os, json\n"
+        f"root = {root!r}\n"
+        "open(root + '/campaign-deep/from-kubernetes.txt', 'w').write('NGC 253')\n"
+        "print(json.dumps([sorted(os.listdir(root)),"
+        " os.path.exists(root + '/campaign-transient')]))",
+    )
+    listed, other = json.loads(out)
+    assert listed == ["campaign-deep"]
+    assert other is False
+    # Elsewhere the file is ada's, in the campaign's group (the directory is setgid).
+    assert _stat(kube_hubs, f"{root}/campaign-deep/from-kubernetes.txt") == ["10001:10100", "7"]
+
+
+def test_nothing_is_written_outside_the_home_and_tmp(science_ada):
+    """The user's pod has a read-only root filesystem and a private /tmp."""
+    client, xsrf = science_ada
+    out = client.execute(
+        xsrf,
+        "import errno, tempfile\n"
+        "try:\n    open('/opt/jovial/notebook/written-by-user', 'w')\n"
+        "except OSError as e:\n    print(errno.errorcode[e.errno])\n"
+        "with tempfile.NamedTemporaryFile(dir='/tmp') as f:\n    print('tmp ok')\n",
+    )
+    assert out.split() == ["EROFS", "tmp", "ok"]
+
+
+def test_another_user_is_refused_and_cannot_reach_the_pod(kube_hubs, science_ada):
+    bruno = login(kube_hubs, "science", "bruno")
+    resp = bruno.session.get(f"{bruno.base}/user/ada/api/status", timeout=60)
+    assert resp.status_code == 403
+    pod_ip = kube_hubs.kubectl(
+        "-n", "hub-science", "get", "pod", "jupyter-ada", "-o", "jsonpath={.status.podIP}"
+    )
+    xsrf = running(bruno)
+    out = bruno.execute(
+        xsrf,
+        "import socket\ns = socket.socket(); s.settimeout(5)\n"
+        f"try:\n    s.connect(('{pod_ip}', 8888)); print('connected')\n"
+        "except OSError as e:\n    print('blocked', type(e).__name__)\n",
+    )
+    assert out.startswith("blocked"), out
+    bruno.stop_server()
+
+
+def test_the_hub_restarts_without_touching_the_users_server(kube_hubs, science_ada):
+    kubectl = kube_hubs.kubectl
+    uid_path = "jsonpath={.metadata.uid}"
+    before = kubectl("-n", "hub-science", "get", "pod", "jupyter-ada", "-o", uid_path)
+    kubectl(
+        "-n", "hub-science", "delete", "pod", "-l", "app.kubernetes.io/component=hub", "--wait=true"
+    )
+    kubectl("-n", "hub-science", "rollout", "status", "deploy/hub", "--timeout=240s")
+    after = kubectl("-n", "hub-science", "get", "pod", "jupyter-ada", "-o", uid_path)
+    assert after == before
+    client = login(kube_hubs, "science", "ada")
+    model = client.server()
+    assert model and model["ready"]
+    client.open_server()
+    assert client.read_file("from-kubernetes.txt") == "M31"
+
+
+def test_the_start_is_accounted(kube_hubs, science_ada):
+    rows = kube_hubs.kubectl(
+        "-n",
+        "hub-science",
+        "exec",
+        "deploy/hub",
+        "--",
+        "sqlite3",
+        "/srv/jupyterhub/accounting.sqlite",
+        "SELECT user, profile, resources FROM servers WHERE user = 'ada'",
+    )
+    assert "ada|small|" in rows
+    assert '"limits": {"cpu": "500m", "memory": "768Mi"}' in rows
+
+
+def test_a_server_over_the_quota_is_refused_with_a_readable_message(kube_hubs):
+    ada = login(kube_hubs, "teaching", "ada")
+    running(ada)
+    bruno = login(kube_hubs, "teaching", "bruno")
+    with pytest.raises(HubError) as refused:
+        bruno.start_server()
+    message = str(refused.value)
+    assert "403" in message
+    assert "The teaching hub has no room for your server now (limits.memory" in message
+    pods = kube_hubs.kubectl("-n", "hub-teaching", "get", "pods", "-o", "name")
+    assert "pod/jupyter-bruno" not in pods  # refused, not Pending
+    ada.stop_server()
+    deadline = time.monotonic() + 120
+    while ada.server() and time.monotonic() < deadline:
+        time.sleep(1)
+
+
+def test_a_browser_logs_in_to_the_kubernetes_hub_and_jupyterlab_renders(kube_hubs):
+    """Headless Chromium, trusting the site CA only, through the front door to the science
+    hub under /science/: bruno logs in, lands in JupyterLab served by his pod, whose API
+    refuses the session without the XSRF token, then stops his server from the hub's page."""
+    hub = kube_hubs.urls["science"].rstrip("/")
+    shots = kube_hubs.shots
+    with (
+        chromium(Path(kube_hubs.ca)) as browser,
+        screenshot_on_failure(browser, shots, "science-login"),
+    ):
+        submit_login(browser, hub, "bruno", kube_hubs.passwords["bruno"])
+        lands_in_jupyterlab(browser, hub, "bruno", shots, "science-jupyterlab")
+        assert api_status(browser, hub, "bruno", with_xsrf=False) == 403
+        assert api_status(browser, hub, "bruno", with_xsrf=True) == 200
+        stop_my_server(browser, hub)
+    # The hub stopped the server: its pod goes (after the kubelet's termination grace).
+    deadline = time.monotonic() + 120
+    pods = ("-n", "hub-science", "get", "pods", "-o", "name")
+    while "pod/jupyter-bruno" in kube_hubs.kubectl(*pods):
+        assert time.monotonic() < deadline, "bruno's pod still exists 120 s after the stop"
+        time.sleep(2)
