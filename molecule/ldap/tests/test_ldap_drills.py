@@ -116,10 +116,19 @@ def test_drill_wiped_provider_is_reseeded_from_its_partner(node):
     assert ldap1.run("systemctl is-active slapd").stdout.strip() == "active"
     assert "changed while ldap2 was wiped" in full_content(ldap1)
 
-    out = run_playbook("playbooks/recover-ldap-replica.yml", "-e", "ldap_recover_host=ml-ldap2")
+    # The operator's one command for a node that lost something: recover-node.yml finds that
+    # ml-ldap2 is an LDAP provider out of sync with its partner and re-seeds it.
+    out = run_playbook("playbooks/recover-node.yml", "-l", "ml-ldap2")
     assert out.returncode == 0, out.stdout[-4000:]
+    assert "ml-ldap2: ldap_server; recovering LDAP provider" in out.stdout
     assert ldap2.run("systemctl is-active slapd").stdout.strip() == "active"
     assert wait_for(lambda: in_sync(node), timeout=30), "providers differ after the re-seed"
     assert "changed while ldap2 was wiped" in full_content(ldap2)
     assert len(entry_dns(ldap2)) == len(entry_dns(ldap1)) > len(USERS)
     replicates_both_ways(node, "after re-seed")
+    # A second run finds nothing to recover and changes nothing.
+    again = run_playbook("playbooks/recover-node.yml", "-l", "ml-ldap2")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "ml-ldap2 holds the same content as ml-ldap1: left as it is." in again.stdout
+    recap = again.stdout.split("PLAY RECAP")[-1]
+    assert "changed=0" in recap.split("ml-ldap2")[1].split("\n")[0], recap
