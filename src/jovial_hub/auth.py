@@ -1,13 +1,16 @@
 """LDAP login with a server list (failover) and admins from LDAP groups.
 
 LDAPAuthenticator 2 talks to one ``server_address`` and grants no admin rights from the
-directory. :class:`JovialLDAPAuthenticator` adds two traits:
+directory. :class:`JovialLDAPAuthenticator` adds three traits:
 
 - ``server_addresses``: the directory servers, tried in order until one answers (a server
   that answers "wrong password" is final; only connection errors move to the next);
 - ``admin_groups``: group DNs whose members are hub admins (each must also be in
   ``allowed_groups``, which :func:`jovial_hub.config.authenticator_config` ensures); a
-  user's admin flag follows the directory at every login.
+  user's admin flag follows the directory at every login;
+- ``crl_file``: the CA's CRL, which every LDAP server's certificate is checked against too
+  (:class:`jovial_hub.ldaptls.CrlTls`): a revoked one fails the handshake, and the server is
+  treated like one that does not answer.
 
 Logins run in worker threads. LDAPAuthenticator's ``authenticate`` is a coroutine that never
 awaits: its TLS handshakes, binds and searches block, and on the hub's event loop they would
@@ -27,6 +30,8 @@ from ldapauthenticator import LDAPAuthenticator
 from ldapauthenticator.ldapauthenticator import TlsStrategy
 from traitlets import List, Unicode
 
+from .ldaptls import CrlTls
+
 __all__ = ["JovialLDAPAuthenticator"]
 
 
@@ -43,6 +48,14 @@ class JovialLDAPAuthenticator(LDAPAuthenticator):
         config=True,
         help="""LDAP group DNs whose members are JupyterHub admins. Each must also be listed in
         allowed_groups (LDAPAuthenticator only reports membership of those).""",
+    )
+
+    crl_file = Unicode(
+        "",
+        config=True,
+        help="""PEM file of the CA's certificate revocation list: each LDAP server's certificate
+        is also checked against it (a revoked one fails the TLS handshake). The file must be
+        readable when it is set; it is read again for every connection. Empty: no CRL check.""",
     )
 
     def get_connection(self, userdn: str, password: str) -> Any:
@@ -67,7 +80,7 @@ class JovialLDAPAuthenticator(LDAPAuthenticator):
             address,
             port=self.server_port,
             use_ssl=self.tls_strategy == TlsStrategy.on_connect,
-            tls=ldap3.Tls(**self.tls_kwargs),
+            tls=CrlTls(crl_file=self.crl_file, **self.tls_kwargs),
         )
         try:
             return ldap3.Connection(

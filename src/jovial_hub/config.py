@@ -69,7 +69,8 @@ def _servers(uris: list[str]) -> tuple[list[str], str, int]:
 def authenticator_config(ldap: Mapping[str, Any]) -> dict[str, Any]:
     """Traits of :class:`jovial_hub.auth.JovialLDAPAuthenticator` from the ``ldap`` settings:
 
-    ``uris`` (tried in order), ``ca_file`` (TLS is always verified), ``base_dn``,
+    ``uris`` (tried in order), ``ca_file`` (TLS is always verified), ``crl_file`` (optional:
+    the CA's CRL, which each server's certificate is then checked against too), ``base_dn``,
     ``user_base`` (default ``ou=people,<base_dn>``), ``group_base`` (default
     ``ou=groups,<base_dn>``), ``bind_dn``/``bind_password`` (the read-only service account:
     the user's DN is looked up with it; without it the DN is ``uid=<user>,<user_base>``),
@@ -90,6 +91,7 @@ def authenticator_config(ldap: Mapping[str, Any]) -> dict[str, Any]:
         "server_port": port,
         "tls_strategy": tls_strategy,
         "tls_kwargs": {"ca_certs_file": str(ldap["ca_file"]), "validate": 2},  # CERT_REQUIRED
+        "crl_file": str(ldap.get("crl_file") or ""),
         "user_search_base": user_base,
         "user_attribute": "uid",
         "valid_username_regex": r"^[a-z_][a-z0-9_-]{0,31}$",

@@ -32,8 +32,8 @@ CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:se
 
 def identity_settings(ldap: Mapping[str, Any]) -> LdapSettings:
     """The identity lookup's settings from the same ``ldap`` block the authenticator uses."""
-    keys = ("uris", "base_dn", "bind_dn", "bind_password", "ca_file", "user_base",
-            "group_base", "min_uid", "timeout")  # fmt: skip
+    keys = ("uris", "base_dn", "bind_dn", "bind_password", "ca_file", "crl_file",
+            "user_base", "group_base", "min_uid", "timeout")  # fmt: skip
     values = {k: ldap[k] for k in keys if k in ldap and ldap[k] not in (None, "")}
     if "min_uid" in values:
         values["min_uid"] = int(values["min_uid"])

@@ -10,8 +10,9 @@ Two layers:
   entries (attribute name -> list of values, as ldap3's ``entry_attributes_as_dict`` gives
   them) into an :class:`Identity`, tested with literal entries;
 - :func:`lookup_identity`, which binds with the read-only service account over TLS verified
-  against the site CA, trying each URI of :attr:`LdapSettings.uris` in order (failover), and
-  feeds the entries to the pure functions.
+  against the site CA (and its CRL when :attr:`LdapSettings.crl_file` is set), trying each URI
+  of :attr:`LdapSettings.uris` in order (failover), and feeds the entries to the pure
+  functions.
 
 Nothing returned here can carry uid 0 or a uid below :attr:`LdapSettings.min_uid`: a notebook
 never runs as root or as a system account.
@@ -84,13 +85,15 @@ class Identity:
 @dataclass(frozen=True)
 class LdapSettings:
     """How the hub reaches the directory. ``uris`` are tried in order (``ldaps://`` or
-    ``ldap://`` with StartTLS); the certificate is always verified against ``ca_file``."""
+    ``ldap://`` with StartTLS); the certificate is always verified against ``ca_file``, and
+    checked against the CRL in ``crl_file`` when that is set."""
 
     uris: tuple[str, ...]
     base_dn: str
     bind_dn: str
     bind_password: str = field(repr=False)
     ca_file: str
+    crl_file: str = ""
     user_base: str = ""
     group_base: str = ""
     min_uid: int = 1000
@@ -237,9 +240,13 @@ Connect = Callable[[str, LdapSettings], Any]
 
 
 def _tls_connect(uri: str, settings: LdapSettings) -> Any:
-    from ldap3 import SAFE_SYNC, Connection, Server, Tls
+    from ldap3 import SAFE_SYNC, Connection, Server
 
-    tls = Tls(ca_certs_file=settings.ca_file, validate=ssl.CERT_REQUIRED)
+    from .ldaptls import CrlTls
+
+    tls = CrlTls(
+        ca_certs_file=settings.ca_file, validate=ssl.CERT_REQUIRED, crl_file=settings.crl_file
+    )
     server = Server(
         uri, use_ssl=uri.startswith("ldaps://"), tls=tls, connect_timeout=settings.timeout
     )
@@ -309,5 +316,5 @@ def lookup_identity(settings: LdapSettings, name: str, connect: Connect = _tls_c
         return identity_from_entries(name, users, groups, min_uid=settings.min_uid)
     raise DirectoryUnavailable(
         f"cannot look up user {name!r}: no LDAP server answered ({'; '.join(errors)}); "
-        "check the URIs, the CA file and the service account"
+        "check the URIs, the CA and CRL files and the service account"
     )

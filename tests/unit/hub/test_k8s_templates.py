@@ -25,7 +25,7 @@ from ansible.vars.manager import VariableManager
 from kubernetes_asyncio.client import V1ResourceQuota, V1ResourceQuotaList, V1ResourceQuotaStatus
 from traitlets.config import Config
 
-from jovial_hub import hubconfig, podsecurity, schema
+from jovial_hub import config, hubconfig, podsecurity, schema
 from jovial_hub.identity import Identity
 from jovial_hub.spawner import JovialKubeSpawner
 
@@ -59,6 +59,10 @@ def render(ca: Path, overrides: dict[str, Any] | None = None) -> dict[str, list[
     variables: dict[str, Any] = dict(SHARED_FALLBACKS)
     variables.update(defaults)  # role defaults: lowest precedence after the fallbacks
     variables.update(play_vars)  # inventory wins over role defaults
+    # The role's vars (vars/main.yml: the hub's Secret) win over the inventory.
+    variables.update(
+        loader.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True)
+    )
     # The play's vars file (playbooks/jupyterhub.yml: vars_files) and the site CA's directory.
     variables.update(loader.load_from_file(str(HUB_ROUTES), trusted_as_template=True))
     variables["jupyterhub_k8s_ldap_ca_file"] = str(ca)
@@ -85,9 +89,14 @@ def render(ca: Path, overrides: dict[str, Any] | None = None) -> dict[str, list[
 
 @pytest.fixture(scope="module")
 def ca_file(tmp_path_factory) -> Path:
+    """The site CA's directory on the control node (jovial_pki_dir): ca.crt and crl.pem."""
     ca = tmp_path_factory.mktemp("pki") / "ca.crt"
     ca.write_text("-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n")
+    (ca.parent / "crl.pem").write_text(CRL)
     return ca
+
+
+CRL = "-----BEGIN X509 CRL-----\nMIIBcrl\n-----END X509 CRL-----\n"
 
 
 @pytest.fixture(scope="module")
@@ -486,3 +495,53 @@ def test_without_a_provisioner_the_hub_database_is_a_local_volume_on_one_node(ca
     assert claim["spec"]["volumeName"] == "jupyterhub-astro-db"
     assert claim["spec"]["storageClassName"] == ""
     schema.validate(pv)
+
+
+def hub_secret_checksum(objects) -> str:
+    return find(objects, "Deployment", "hub")["spec"]["template"]["metadata"]["annotations"][
+        "jovial/secret-sha256"
+    ]
+
+
+def test_the_hub_checks_the_ldap_servers_against_the_ca_and_its_crl(rendered):
+    """The hub's Secret ships the site CA's CRL (jupyterhub_k8s_ldap_crl_file, the control
+    node's <jovial_pki_dir>/crl.pem) beside its certificate, and the rendered LDAP settings
+    point the login and the uid lookup at both, where the Secret is mounted."""
+    secret = find(rendered, "Secret", "jupyterhub-secret")["stringData"]
+    assert secret["ldap-crl.pem"] == CRL
+    assert secret["ldap-ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+    assert secret["proxy-token"].startswith("REPLACE-ME")
+    assert "\n" not in secret["proxy-token"]  # the hub and proxy read it as is (env)
+    ldap = json.loads(secret["jovial-ldap.json"])["ldap"]
+    assert ldap["ca_file"] == "/etc/jupyterhub-secret/ldap-ca.crt"
+    assert ldap["crl_file"] == "/etc/jupyterhub-secret/ldap-crl.pem"
+    pod = find(rendered, "Deployment", "hub")["spec"]["template"]["spec"]
+    assert {"name": "secret", "mountPath": "/etc/jupyterhub-secret", "readOnly": True} in pod[
+        "containers"
+    ][0]["volumeMounts"]
+    assert config.authenticator_config(ldap)["crl_file"] == ldap["crl_file"]
+    assert hubconfig.identity_settings(ldap).crl_file == ldap["crl_file"]
+
+
+def test_a_new_crl_rolls_the_hub_pod(rendered, tmp_path, ansible_plugin_loader):
+    """The hub's pod template carries the checksum of its Secret: a new CRL changes it (so the
+    Deployment rolls); rendering the same inputs again does not."""
+    crl = tmp_path / "crl.pem"
+    crl.write_text(CRL)
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n")
+    before = hub_secret_checksum(render(ca))
+    assert before == hub_secret_checksum(rendered)
+    crl.write_text(CRL.replace("MIIBcrl", "MIIBnewcrl"))
+    after = render(ca)
+    assert find(after, "Secret", "jupyterhub-secret")["stringData"]["ldap-crl.pem"] != CRL
+    assert hub_secret_checksum(after) != before
+
+
+def test_without_a_crl_the_secret_has_none_and_no_check_is_made(ca_file, ansible_plugin_loader):
+    objects = render(ca_file, {"jupyterhub_k8s_ldap_crl_file": ""})
+    secret = find(objects, "Secret", "jupyterhub-secret")["stringData"]
+    assert "ldap-crl.pem" not in secret
+    ldap = json.loads(secret["jovial-ldap.json"])["ldap"]
+    assert ldap["crl_file"] == ""
+    assert hubconfig.identity_settings(ldap).crl_file == ""

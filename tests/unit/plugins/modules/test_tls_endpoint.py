@@ -1,26 +1,20 @@
 """tls_endpoint: one verified handshake, reported. First with the front door's real
 getpeercert() output replayed, then for real: the module's own handshake against a TLS server
-on loopback whose certificates come from throwaway CAs made here (verified; wrong CA, wrong
-name and expired refused; a closed port reported)."""
+on loopback with certificates from throwaway CAs (tests/unit/tls_testing.py): verified; wrong
+CA, wrong name and expired refused; a closed port reported."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import ipaddress
 import json
 import socket
 import ssl
-import threading
 from pathlib import Path
 from unittest.mock import patch
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from tls_testing import make_ca, make_leaf, pem, tls_server
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "frontdoor"
 
@@ -106,114 +100,10 @@ def test_unreachable_endpoint_is_reported(tls_endpoint, capsys):
 
 
 # --------------------------------------------------------------------------------------------
-# The real handshake: a TLS server on loopback with certificates from throwaway CAs made here.
+# The real handshake: a TLS server on loopback with certificates from throwaway CAs
+# (tests/unit/tls_testing.py).
 
 SERVER_NAME = "hub.jovial.test"
-
-
-def make_ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
-def make_leaf(
-    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
-    not_before: datetime.datetime,
-    not_after: datetime.datetime,
-) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    ca_cert, ca_key = ca
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(SERVER_NAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return cert, key
-
-
-def pem(path: Path, cert: x509.Certificate, key=None) -> Path:
-    data = cert.public_bytes(serialization.Encoding.PEM)
-    if key is not None:
-        data += key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    path.write_bytes(data)
-    return path
-
-
-@contextlib.contextmanager
-def tls_server(chain: Path):
-    """Accepts connections on 127.0.0.1 and completes (or loses) each handshake; yields the
-    port. The client's verification, not the server, decides each test."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(chain)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    with context.wrap_socket(conn, server_side=True) as tls:
-                        tls.recv(1)  # until the client closes
-                except (OSError, ssl.SSLError):
-                    pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
 
 
 @pytest.fixture(scope="module")
@@ -224,8 +114,12 @@ def pki(tmp_path_factory) -> dict[str, Path]:
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     site = make_ca("Jovial test site CA")
     other = make_ca("Some other CA")
-    good = make_leaf(site, now - datetime.timedelta(hours=1), now + datetime.timedelta(days=20))
-    old = make_leaf(site, now - datetime.timedelta(days=30), now - datetime.timedelta(days=1))
+    good = make_leaf(
+        site, SERVER_NAME, now - datetime.timedelta(hours=1), now + datetime.timedelta(days=20)
+    )
+    old = make_leaf(
+        site, SERVER_NAME, now - datetime.timedelta(days=30), now - datetime.timedelta(days=1)
+    )
     return {
         "ca": pem(tmp / "ca.crt", site[0]),
         "other_ca": pem(tmp / "other-ca.crt", other[0]),
