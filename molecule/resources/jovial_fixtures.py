@@ -71,13 +71,17 @@ def wait_for(check: Callable[[], Any], timeout: float, interval: float = 1.0) ->
         time.sleep(interval)
 
 
-def run_playbook(playbook: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_playbook(
+    playbook: str, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """ansible-playbook <playbook> against the scenario's inventory, from the project
-    directory, as an operator would run it (the caller asserts on rc and output)."""
+    directory, as an operator would run it (the caller asserts on rc and output); env: extra
+    environment variables (e.g. JOVIAL_HEALTH_REPORT)."""
     inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
     project = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
     return subprocess.run(
         ["ansible-playbook", "-i", str(inventory), str(project / playbook), *args],
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         cwd=project,
