@@ -205,7 +205,7 @@ def test_verify_playbook_checks_the_hub_through_the_vip(ada):
     assert "ada/" in [s.strip() for s in running.group(1).split(",")], running.group(0)
     # It reports when each host certificate of the site CA expires: the hub's, and those of
     # the Kubernetes hubs' proxies, which mj-hub made (named after their holders).
-    report = re.search(r"mj-hub: [^\"]*", out.stdout)
+    report = re.search(r"mj-hub: [^\"]*certificate \(serial [^\"]*", out.stdout)
     assert report, out.stdout[-3000:]
     for name in ("jupyterhub", "jupyterhub-science proxy", "jupyterhub-teaching proxy"):
         assert re.search(
