@@ -19,6 +19,8 @@ real clients (cookies, XSRF, the kernel's websocket):
 - the teaching hub's quota takes one small server: a second one is refused with a message the
   user can read (403, not a pod stuck Pending);
 - the hub's accounting database has the start;
+- the teaching hub's idle culler (its own cull setting) stops a server nobody uses, and the
+  stop is accounted (where the site's teaching hub culls within minutes: Molecule);
 - headless Chromium logs in to the science hub and JupyterLab renders (jovial_browser).
 """
 
@@ -223,3 +225,50 @@ def test_a_browser_logs_in_to_the_kubernetes_hub_and_jupyterlab_renders(kube_hub
     while "pod/jupyter-bruno" in kube_hubs.kubectl(*pods):
         assert time.monotonic() < deadline, "bruno's pod still exists 120 s after the stop"
         time.sleep(2)
+
+
+def _wait_pod_gone(hubs: KubeHubs, namespace: str, pod: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while f"pod/{pod}" in hubs.kubectl("-n", namespace, "get", "pods", "-o", "name"):
+        assert time.monotonic() < deadline, f"{namespace}/{pod} still exists after {timeout} s"
+        time.sleep(2)
+
+
+# How long this test waits for the culler at most; a hub culling later is not tested here.
+CULL_WAIT_LIMIT = 300
+
+
+def test_the_idle_culler_stops_an_idle_server_and_the_stop_is_accounted(kube_hubs):
+    """The teaching hub's culler (jupyterhub_hubs[].cull, else jupyterhub_cull_*) stops ada's
+    server once it has been idle for the timeout: the hub forgets it, the pod goes, and the
+    accounting database closes the server's row."""
+    settings = kube_hubs.kubectl(
+        "-n", "hub-teaching", "get", "configmap", "jupyterhub-config",
+        "-o", r"jsonpath={.data.jovial-kube\.json}",
+    )  # fmt: skip
+    culler = json.loads(settings)["culler"]
+    longest = culler["timeout"] + culler["every"]
+    if longest > CULL_WAIT_LIMIT:
+        pytest.skip(
+            f"the teaching hub culls after {culler['timeout']} s idle (checked every "
+            f"{culler['every']} s); this test waits {CULL_WAIT_LIMIT} s at most (Molecule "
+            "jupyterhub's teaching hub culls after 90 s)"
+        )
+    _wait_pod_gone(kube_hubs, "hub-teaching", "jupyter-ada", 120)  # the quota test's server
+    started = time.time() - 5
+    ada = login(kube_hubs, "teaching", "ada")
+    running(ada)
+    # Nothing touches the server now; the hub's own API (below) is not the server's activity.
+    deadline = time.monotonic() + longest + 120
+    while ada.server():
+        assert time.monotonic() < deadline, (
+            f"ada's idle server still runs {longest + 120} s after it started (culler {culler})"
+        )
+        time.sleep(5)
+    _wait_pod_gone(kube_hubs, "hub-teaching", "jupyter-ada", 120)
+    rows = kube_hubs.kubectl(
+        "-n", "hub-teaching", "exec", "deploy/hub", "--", "sqlite3",
+        "/srv/jupyterhub/accounting.sqlite",
+        f"SELECT stopped IS NOT NULL FROM servers WHERE user = 'ada' AND started >= {started}",
+    )  # fmt: skip
+    assert rows.split() == ["1"]

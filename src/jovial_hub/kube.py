@@ -590,4 +590,38 @@ def hub_problems(hub: Mapping[str, Any]) -> list[str]:
                 )
     if not hub.get("profiles"):
         problems.append(f"hub {name}: profiles is empty; list at least one size")
+    problems.extend(cull_problems(hub))
+    return problems
+
+
+CULL_KEYS: tuple[str, ...] = ("timeout", "every", "max_age")
+
+
+def cull_problems(hub: Mapping[str, Any]) -> list[str]:
+    """A hub's own idle-culler setting (``cull``, optional: the site's jupyterhub_cull_*
+    otherwise): a mapping of timeout and every (seconds, >= 1) and max_age (seconds, 0 = none),
+    checked at least as often as the timeout."""
+    name = hub.get("name", "?")
+    cull = hub.get("cull")
+    if cull is None:
+        return []
+    example = "e.g. cull: {timeout: 1800, every: 300}"
+    if not isinstance(cull, Mapping) or set(cull) - set(CULL_KEYS):
+        return [
+            f"hub {name}: cull is {cull!r}; use a mapping of {', '.join(CULL_KEYS)} "
+            f"(seconds; {example})"
+        ]
+    problems: list[str] = []
+    for key, value in cull.items():
+        smallest = 0 if key == "max_age" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+            problems.append(
+                f"hub {name}: cull.{key} is {value!r}; use whole seconds >= {smallest} ({example})"
+            )
+    timeout, every = cull.get("timeout"), cull.get("every")
+    if not problems and timeout is not None and every is not None and every > timeout:
+        problems.append(
+            f"hub {name}: cull.every {every} is longer than cull.timeout {timeout}; servers "
+            "would sit idle up to twice the timeout: check at most every timeout seconds"
+        )
     return problems

@@ -164,6 +164,20 @@ def test_every_pod_template_is_restricted(rendered):
         assert podsecurity.check_object(obj) == [], obj["metadata"]["name"]
 
 
+def test_each_hub_culls_idle_servers_by_its_own_setting_or_the_sites(rendered):
+    """The sample's teaching hub sets cull (30 min); astro keeps jupyterhub_cull_*."""
+    cullers = {
+        namespace: json.loads(
+            find(rendered, "ConfigMap", "jupyterhub-config", namespace)["data"]["jovial-kube.json"]
+        )["culler"]
+        for namespace in ("hub-astro", "hub-teaching")
+    }
+    assert cullers == {
+        "hub-astro": {"timeout": 3600, "every": 600, "max_age": 0},
+        "hub-teaching": {"timeout": 1800, "every": 300, "max_age": 0},
+    }
+
+
 def test_default_hubs_sizes_fit_their_quotas(rendered):
     from jovial_hub.kube import hub_problems
 

@@ -442,6 +442,15 @@ def test_hub_sizes_consistent():
         ),
         ({"profiles": []}, "hub astro: profiles is empty; list at least one size"),
         ({"quota": {"cpu": "64"}}, "hub astro: quota {cpu, memory, pods} and limitrange"),
+        ({"cull": 1800}, "hub astro: cull is 1800; use a mapping of timeout, every, max_age"),
+        ({"cull": {"timeout": 1800, "idle": 5}}, "hub astro: cull is {'timeout': 1800, 'idle'"),
+        ({"cull": {"timeout": "30m"}}, "hub astro: cull.timeout is '30m'; use whole seconds >= 1"),
+        ({"cull": {"every": 0}}, "hub astro: cull.every is 0; use whole seconds >= 1"),
+        ({"cull": {"max_age": -1}}, "hub astro: cull.max_age is -1; use whole seconds >= 0"),
+        (
+            {"cull": {"timeout": 60, "every": 600}},
+            "hub astro: cull.every 600 is longer than cull.timeout 60",
+        ),
     ],
 )
 def test_hub_size_problems(change, problem):

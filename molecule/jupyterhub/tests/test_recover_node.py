@@ -1,0 +1,95 @@
+"""The operator's one command for a node that lost its disk, on a whole site (every layer
+site.yml converges): mj-kcp2, a Kubernetes control-plane node, an etcd member and a holder of
+the API VIP pair, loses both layers' state (as a re-imaged disk would); one run of
+playbooks/recover-node.yml -l mj-kcp2 works out what it serves, replaces the etcd member and
+waits until it has caught up, resets and rejoins the node, converges site.yml and verify.yml
+on it. Nothing is lost: one member replaced and none added, the same data on every member
+(hashkv), the API VIP held by one node, the hubs and their users' servers untouched. A
+second run changes nothing.
+
+Runs after the hub tests (file order): it leaves the site whole for those that follow."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from jovial_fixtures import run_playbook, wait_for
+
+API_VIP = "10.78.5.101"
+VICTIM = "mj-kcp2"
+CONTROL_PLANE = ("mj-kcp1", "mj-kcp2")
+# Wiped as a re-imaged disk would be: Kubernetes' node state and the etcd member's data.
+WIPE = (
+    "kubeadm reset --force >/dev/null 2>&1; "
+    "rm -rf /etc/kubernetes /var/lib/kubelet /etc/cni/net.d; "
+    "systemctl stop kubelet etcd; rm -rf /var/lib/etcd/data"
+)
+
+
+def etcd_members(node) -> list[str]:
+    """etcd's member IDs, asked on mj-kw1 (a member that is no control-plane node)."""
+    out = node("mj-kw1").check_output("bash -lc 'etcdctl -w json member list'")
+    return sorted(hex(m["ID"]) for m in json.loads(out)["members"])
+
+
+KUBECTL = "kubectl --kubeconfig=/etc/kubernetes/admin.conf"
+
+
+def node_ready(node, name: str) -> bool:
+    status = node("mj-kcp1").run(
+        f"{KUBECTL} get node {name} "
+        "-o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'"
+    )
+    return status.rc == 0 and status.stdout.strip() == "True"
+
+
+def hub_pods(node) -> list[str]:
+    """Every pod of the hubs' namespaces (hub, proxy, users' servers): namespace/name uid."""
+    out = node("mj-kcp1").check_output(
+        f"{KUBECTL} get pods -A -o jsonpath='{{range .items[*]}}{{.metadata.namespace}}/"
+        '{.metadata.name} {.metadata.uid}{"\\n"}{end}\''
+    )
+    return sorted(line for line in out.splitlines() if line.startswith("hub-"))
+
+
+def vip_holders(node) -> list[str]:
+    return [n for n in CONTROL_PLANE if API_VIP in node(n).check_output("ip -o -4 addr show")]
+
+
+def test_drill_a_wiped_node_is_back_in_every_layer_after_one_recover_node_run(node):
+    victim = node(VICTIM)
+    before = etcd_members(node)
+    pods = hub_pods(node)
+    assert pods, "no pod of the hubs before the drill"
+    victim.run_expect([0], WIPE)
+    assert victim.run("test -e /etc/kubernetes/admin.conf").rc != 0
+    assert victim.run("test -e /var/lib/etcd/data/member").rc != 0
+
+    started = time.monotonic()
+    out = run_playbook("playbooks/recover-node.yml", "-l", VICTIM, timeout=1500)
+    took = time.monotonic() - started
+    print(f"\nrecover-node.yml -l {VICTIM}: rc {out.returncode} in {took:.0f} s")
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    # It said what the node serves, and recovered both layers with state.
+    assert "; recovering etcd member, Kubernetes node, then" in out.stdout
+    assert re.search(
+        rf"{VICTIM} is back: 3 healthy members, leader \S+, revision \d+, identical hashkv",
+        out.stdout,
+    ), out.stdout[-4000:]
+    assert wait_for(lambda: node_ready(node, VICTIM), timeout=120), f"{VICTIM} is not Ready"
+    assert victim.check_output("curl -sk https://127.0.0.1:6443/readyz") == "ok"
+    # One member replaced (a new ID), none added or lost.
+    after = etcd_members(node)
+    assert len(after) == len(before) and len(set(after) - set(before)) == 1, (before, after)
+    # The API VIP has one holder; the hubs' pods (and the users' servers) were not touched.
+    assert wait_for(lambda: len(vip_holders(node)) == 1, timeout=30), vip_holders(node)
+    assert hub_pods(node) == pods
+
+    # A second run finds nothing to recover and changes nothing.
+    again = run_playbook("playbooks/recover-node.yml", "-l", VICTIM, timeout=1500)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert f"{VICTIM} is a healthy etcd member" in again.stdout
+    recap = again.stdout.split("PLAY RECAP")[-1]
+    assert "changed=0" in recap.split(VICTIM)[1].split("\n")[0], recap
