@@ -27,6 +27,9 @@ from .kube import KubeSettings, SpawnHooks, kubespawner_config
 
 __all__ = ["configure_kubernetes", "configure_kubernetes_from_files", "identity_settings"]
 
+# Seconds between the hub's reads of the proxy's routes (activity, and missing routes re-added).
+LAST_ACTIVITY_INTERVAL = 60
+
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 
 
@@ -53,6 +56,9 @@ def hub_traits(hub: Mapping[str, Any]) -> dict[str, Any]:
         "cookie_secret_file": str(state / "jupyterhub_cookie_secret"),
         "cleanup_servers": False,
         "cleanup_proxy": False,
+        # The proxy runs in its own pod: when it is replaced (a new certificate or token rolls
+        # it) the hub puts the users' routes back at its next check, every minute (default 5).
+        "last_activity_interval": LAST_ACTIVITY_INTERVAL,
         "authenticator_class": hubconf.AUTHENTICATOR_CLASS,
         # KubeSpawner, with a pod refused by the namespace's quota told to the user as such.
         "spawner_class": "jovial_hub.spawner.JovialKubeSpawner",

@@ -164,6 +164,35 @@ def test_every_pod_template_is_restricted(rendered):
         assert podsecurity.check_object(obj) == [], obj["metadata"]["name"]
 
 
+def _rolls(rendered) -> dict[str, str]:
+    """{deployment: the checksum annotation of its pod template} of the astro hub."""
+    return {
+        name: find(rendered, "Deployment", name)["spec"]["template"]["metadata"]["annotations"][
+            "jovial/secret-sha256"
+        ]
+        for name in ("hub", "proxy")
+    }
+
+
+def test_a_new_proxy_token_or_certificate_rolls_the_pods_that_read_it(rendered, ca_file, tmp_path):
+    """configurable-http-proxy and the hub read their secrets only at start: the checksum on
+    their pod templates changes with what each reads (the token: both; the proxy's
+    certificate: the proxy only), so applying the new Secret replaces those pods."""
+    before = _rolls(rendered)
+    assert _rolls(render(ca_file)) == before  # the same inputs, the same pods
+    new_token = _rolls(render(ca_file, {"jupyterhub_proxy_token": "another-token-" + "x" * 32}))
+    assert new_token["hub"] != before["hub"] and new_token["proxy"] != before["proxy"]
+    renewed = tmp_path / "pki" / "ca.crt"  # render() issues the proxy's certificate from it
+    renewed.parent.mkdir()
+    renewed.write_text(ca_file.read_text().replace("MIIBtest", "MIIBrenewed"))
+    (renewed.parent / "crl.pem").write_text(CRL)
+    new_cert = _rolls(render(renewed))
+    assert new_cert["proxy"] != before["proxy"]
+    assert find(render(renewed), "Secret", "proxy-tls")["stringData"]["tls.crt"].startswith(
+        "-----BEGIN CERTIFICATE-----\nMIIBrenewed"
+    )
+
+
 def test_each_hub_culls_idle_servers_by_its_own_setting_or_the_sites(rendered):
     """The sample's teaching hub sets cull (30 min); astro keeps jupyterhub_cull_*."""
     cullers = {
@@ -369,6 +398,7 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
     c = Config()
     exec(compile(config_py, "jupyterhub_config.py", "exec"), {"c": c})
     assert c.JupyterHub.cleanup_servers is False
+    assert c.JupyterHub.last_activity_interval == 60  # a replaced proxy's routes back in 1 min
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path}/jupyterhub.sqlite"
     assert c.JupyterHub.authenticator_class == "jovial_hub.auth.JovialLDAPAuthenticator"
     assert c.JupyterHub.spawner_class == "jovial_hub.spawner.JovialKubeSpawner"
