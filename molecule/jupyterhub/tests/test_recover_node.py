@@ -13,11 +13,14 @@ Runs after the hub tests (file order): it leaves the site whole for those that f
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+from pathlib import Path
 
 from jovial_fixtures import reimage, run_playbook, wait_for
 
+EPH = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 API_VIP = "10.78.5.101"
 VICTIM = "mj-kcp2"
 CONTROL_PLANE = ("mj-kcp1", "mj-kcp2")
@@ -65,8 +68,11 @@ def test_drill_a_reimaged_node_is_back_in_every_layer_after_one_recover_node_run
     started = time.monotonic()
     out = run_playbook("playbooks/recover-node.yml", "-l", VICTIM, timeout=1500)
     took = time.monotonic() - started
-    print(f"\nrecover-node.yml -l {VICTIM} (re-imaged): rc {out.returncode} in {took:.0f} s")
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    log = EPH / f"recover-node-{VICTIM}.log"
+    log.write_text(out.stdout + out.stderr)
+    print(f"\nrecover-node.yml -l {VICTIM} (re-imaged): rc {out.returncode} in {took:.0f} s ({log})")
+    etcd_log = victim.run("journalctl -u etcd --no-pager -n 40").stdout
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:] + etcd_log
     # It said what the node serves, and recovered both layers with state.
     assert "; recovering etcd member, Kubernetes node, then" in out.stdout
     assert re.search(
