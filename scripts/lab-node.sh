@@ -23,11 +23,17 @@ if podman container exists "$node"; then
     echo "lab-node: container $node was not made by the lab (no jovial.lab label); not touching it" >&2
     exit 1
   fi
-  # Stopped first, then removed: podman 4.3's `rm --force` of a running node left its address
-  # allocated ("IPAM error: requested ip address 10.77.0.31 is already allocated"), and the
-  # node could not be made again until the whole lab network was removed.
-  echo ">> lab-node: $node stopped and removed with its volumes"
-  podman stop --time 10 "$node" >/dev/null
+  # Killed first (its disk is discarded anyway), then removed: podman 4.3's `rm --force` of a
+  # running node left its address allocated ("IPAM error: requested ip address 10.77.0.31 is
+  # already allocated"), and the node could not be made again until the whole lab network was
+  # removed. Not `podman stop`: the orderly shutdown of a privileged systemd container with its
+  # own cgroup namespace (the Kubernetes nodes) removed the other Kubernetes nodes' cgroups on
+  # a cgroup v1 host (`podman exec` into them failed from then on); a kill does not.
+  echo ">> lab-node: $node killed and removed with its volumes"
+  if [[ $(podman container inspect --format '{{.State.Running}}' "$node") == true ]]; then
+    podman kill "$node" >/dev/null
+    podman wait "$node" >/dev/null
+  fi
   podman rm --volumes "$node" >/dev/null
 fi
 echo ">> lab-node: $node made again from the image (playbooks/lab-up.yml)"

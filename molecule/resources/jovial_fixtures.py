@@ -123,15 +123,25 @@ def reimage(name: str, timeout: float = 180) -> None:
     address = podman(
         "inspect", name, "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
     ).strip()
-    podman("stop", "--time", "10", name)
+    # Killed, not stopped: the orderly shutdown of a privileged systemd container with its own
+    # cgroup namespace (the Kubernetes nodes) removed the other such containers' cgroups on
+    # this cgroup v1 host (podman exec into them failed from then on); a kill does not.
+    podman("kill", name)
+    podman("wait", name)
     podman("container", "clone", "--destroy", name, f"{name}-reimaged")
     podman("rename", f"{name}-reimaged", name)
     podman("start", name)
-    booted = subprocess.run(
-        ["podman", "exec", name, "systemctl", "is-system-running", "--wait"],
-        capture_output=True, text=True, timeout=timeout, check=False,
-    ).stdout.strip()  # fmt: skip
-    assert booted in ("running", "degraded"), f"{name} booted {booted!r}"
+    # Right after the start, exec may come before systemd (an empty answer): ask again.
+    deadline = time.monotonic() + timeout
+    while True:
+        boot = subprocess.run(
+            ["podman", "exec", name, "systemctl", "is-system-running", "--wait"],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if boot.stdout.strip() in ("running", "degraded"):
+            break
+        assert time.monotonic() < deadline, f"{name} did not boot: {boot.stdout} {boot.stderr}"
+        time.sleep(1)
     deadline = time.monotonic() + 60
     while True:
         try:
