@@ -88,6 +88,12 @@ def test_drill_a_wiped_node_is_back_in_every_layer_after_one_recover_node_run(no
     ), out.stdout[-4000:]
     assert wait_for(lambda: node_ready(node, VICTIM), timeout=120), f"{VICTIM} is not Ready"
     assert victim.check_output("curl -sk https://127.0.0.1:6443/readyz") == "ok"
+    # The new member's data is on disk: it starts again and answers.
+    victim.run_expect([0], "systemctl restart etcd")
+    health = "bash -lc 'etcdctl --endpoints=${ETCDCTL_ENDPOINTS%%,*} endpoint health'"
+    assert wait_for(lambda: victim.run(health).rc == 0, timeout=60), victim.run(
+        "journalctl -u etcd --no-pager -n 20"
+    ).stdout
     # One member replaced (a new ID), none added or lost.
     after = etcd_members(node)
     assert len(after) == len(before) and len(set(after) - set(before)) == 1, (before, after)
