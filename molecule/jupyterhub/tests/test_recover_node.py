@@ -90,7 +90,7 @@ def test_drill_a_wiped_node_is_back_in_every_layer_after_one_recover_node_run(no
     assert victim.check_output("curl -sk https://127.0.0.1:6443/readyz") == "ok"
     # The new member's data is on disk: it starts again and answers.
     victim.run_expect([0], "systemctl restart etcd")
-    health = "bash -lc 'etcdctl --endpoints=${ETCDCTL_ENDPOINTS%%,*} endpoint health'"
+    health = "bash -lc 'ETCDCTL_ENDPOINTS=${ETCDCTL_ENDPOINTS%%,*} etcdctl endpoint health'"
     assert wait_for(lambda: victim.run(health).rc == 0, timeout=60), victim.run(
         "journalctl -u etcd --no-pager -n 20"
     ).stdout

@@ -258,7 +258,7 @@ def test_drill_a_wiped_control_plane_node_is_back_after_one_playbook_run():
     assert etcd_members() == before
     # The etcd member on the node still has its data on disk: it starts again and answers.
     assert sh(victim, "systemctl restart etcd").returncode == 0
-    health = "bash -lc 'etcdctl --endpoints=${ETCDCTL_ENDPOINTS%%,*} endpoint health'"
+    health = "bash -lc 'ETCDCTL_ENDPOINTS=${ETCDCTL_ENDPOINTS%%,*} etcdctl endpoint health'"
     assert wait_for(lambda: sh(victim, health).returncode == 0, timeout=60), sh(
         victim, "journalctl -u etcd --no-pager -n 20"
     ).stdout
