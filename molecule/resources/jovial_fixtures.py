@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -106,52 +105,6 @@ def port_scan(runner: list[str], addresses: list[str]) -> dict[str, list[int]]:
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
-
-
-def reimage(name: str, timeout: float = 180) -> None:
-    """Re-create the node's container bare from its image, as re-imaging a server would be:
-    the same name, address, MAC, mounts and options (podman container clone of its own
-    configuration), none of its disk. Returns once systemd has booted and SSH answers."""
-
-    def podman(*args: str) -> str:
-        out = subprocess.run(
-            ["podman", *args], capture_output=True, text=True, timeout=timeout, check=False
-        )
-        assert out.returncode == 0, f"podman {' '.join(args)}: {out.stderr}"
-        return out.stdout
-
-    address = podman(
-        "inspect", name, "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-    ).strip()
-    # Killed, not stopped: the orderly shutdown of a privileged systemd container with its own
-    # cgroup namespace (the Kubernetes nodes) removed the other such containers' cgroups on
-    # this cgroup v1 host (podman exec into them failed from then on); a kill does not.
-    podman("kill", name)
-    podman("wait", name)
-    podman("container", "clone", "--destroy", name, f"{name}-reimaged")
-    podman("rename", f"{name}-reimaged", name)
-    podman("start", name)
-    # Right after the start, exec may come before systemd (an empty answer): ask again.
-    deadline = time.monotonic() + timeout
-    while True:
-        boot = subprocess.run(
-            ["podman", "exec", name, "systemctl", "is-system-running", "--wait"],
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
-        if boot.stdout.strip() in ("running", "degraded"):
-            break
-        assert time.monotonic() < deadline, f"{name} did not boot: {boot.stdout} {boot.stderr}"
-        time.sleep(1)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection((address, 22), timeout=2) as conn:
-                if conn.recv(64).startswith(b"SSH-"):
-                    return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"{name} ({address}) has no SSH 60 s after boot"
-        time.sleep(1)
 
 
 def outsider(network: str, address: str) -> list[str]:

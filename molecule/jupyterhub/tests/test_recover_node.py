@@ -21,9 +21,8 @@ from jovial_fixtures import run_playbook, wait_for
 
 EPH = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 API_VIP = "10.78.5.101"
-# Both layers' state wiped in place. Not a re-image (jovial_fixtures.reimage): on this cgroup
-# v1 host every kubelet of the scenario puts its pods under the host's /kubepods, and removing
-# one Kubernetes node's container took the other Kubernetes nodes' cgroups with it.
+# Both layers' state wiped in place (re-creating the container from the image is to do: see
+# README, "operations").
 WIPE = (
     "kubeadm reset --force >/dev/null 2>&1; "
     "rm -rf /etc/kubernetes /var/lib/kubelet /etc/cni/net.d; "
