@@ -34,6 +34,7 @@ MANAGED_GROUPS: tuple[str, ...] = (
     "lustre_client",
     "infiniband",
     "opensm",
+    "backup_store",
 )
 
 ID_RANGE_FLOOR = 1000  # below: system accounts (Debian's SYS_UID_MAX is 999)
@@ -397,6 +398,43 @@ def check_hostnames(model: InventoryModel) -> list[str]:
     for short, hosts in _duplicates(shorts).items():
         problems.append(
             f"hosts {join_and(hosts)} share the short hostname {short}; give each host its own name"
+        )
+    return problems
+
+
+# Hosts whose roles write backups that common_backup_stores keeps copies of.
+BACKUP_GROUPS: tuple[str, ...] = ("etcd", "ldap_server", "jupyterhub")
+
+
+def check_backup_stores(model: InventoryModel) -> list[str]:
+    """common_backup_stores (the hosts that keep the other nodes' backups) is a list of managed
+    hosts; a store that also has backups of its own needs another store to copy them to."""
+    if "common_backup_stores" in model.unresolved:
+        return []
+    stores = model.site.get("common_backup_stores")
+    if stores is None:  # not set and no role default read: nothing to check
+        return []
+    fix = (
+        "set it to the hosts that keep the other nodes' backups, e.g. "
+        "common_backup_stores: \"{{ groups['backup_store'] | default([]) }}\" with the store in "
+        "group backup_store, or [] to keep backups on their nodes only"
+    )
+    if not _is_list(stores) or not all(isinstance(name, str) for name in stores):
+        return [f"common_backup_stores is {show(stores)}, not a list of hostnames; {fix}"]
+    managed = managed_hosts(model)
+    problems = [
+        f"common_backup_stores names {name}, which is not a host of a Jovial group; add {name} "
+        "to group backup_store in hosts.yml, or remove it from common_backup_stores"
+        for name in stores
+        if name not in managed
+    ]
+    with_backups = {host for group in BACKUP_GROUPS for host in _group(model, group)}
+    if len(set(stores)) == 1 and stores[0] in with_backups:
+        problems.append(
+            f"common_backup_stores is only {stores[0]}, which has backups of its own "
+            f"({join_and(sorted(g for g in BACKUP_GROUPS if stores[0] in _group(model, g)))}): "
+            "they would have no copy off the node; add a second store host (each store copies "
+            "its own backups to the other)"
         )
     return problems
 

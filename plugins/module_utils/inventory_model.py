@@ -33,6 +33,7 @@ from .inventory_core import (
     _group,
     _is_list,
     check_addresses,
+    check_backup_stores,
     check_groups,
     check_hostnames,
     check_id_ranges,
@@ -135,8 +136,10 @@ SITE_VARIABLES: tuple[str, ...] = (
     *KUBERNETES_SETTINGS,
     # Dask layer (check_dask_gateway; defaults from the dask_gateway role, ROLE_DEFAULTS)
     *DASK_GATEWAY_LIMITS,
-    # common layer: the sshd baseline (check_ssh; defaults from the common role)
+    # common layer: the sshd baseline (check_ssh; defaults from the common role), the backup
+    # stores (check_backup_stores)
     *SSH_SETTINGS,
+    "common_backup_stores",
     # host firewall (check_firewall; defaults from the firewall role, ROLE_DEFAULTS)
     *FIREWALL_SETTINGS,
     # site CA lifetimes (check_site_ca; defaults from the site_ca role, ROLE_DEFAULTS)
@@ -158,7 +161,7 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
         "etcd_heartbeat_interval",
         "etcd_election_timeout",
     ),
-    "common": SSH_SETTINGS,
+    "common": (*SSH_SETTINGS, "common_backup_stores"),
     "firewall": FIREWALL_SETTINGS,
     "site_ca": SITE_CA_SETTINGS,
     "lustre_client": ("lustre_client_mount_root", "lustre_client_tunables"),
@@ -196,6 +199,7 @@ CHECKERS: tuple[Checker, ...] = (
     check_networks,
     check_hostnames,
     check_addresses,
+    check_backup_stores,
     check_ssh,
     check_etcd,
     check_etcd_settings,

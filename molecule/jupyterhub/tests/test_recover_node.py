@@ -7,6 +7,10 @@ on it. Nothing is lost: one member replaced and none added, the same data on eve
 (hashkv), the API VIP held by one node, the hubs and their users' servers untouched. A
 second run changes nothing.
 
+Then the hub node (systemd backend) loses its local disk, the hub database and its own backups
+with it: the backup copied off the node to the backup store (mj-kw2) brings the hub's users and
+accounting back in the same one run. The node's key on the store can only write there.
+
 Runs after the hub tests (file order): it leaves the site whole for those that follow."""
 
 from __future__ import annotations
@@ -106,3 +110,78 @@ def test_drill_a_wiped_node_is_back_in_every_layer_after_one_recover_node_run(no
     assert f"{VICTIM} is a healthy etcd member" in again.stdout
     recap = again.stdout.split("PLAY RECAP")[-1]
     assert "changed=0" in recap.split(VICTIM)[1].split("\n")[0], recap
+
+
+# --- The hub node: its database comes back from the backup store -----------------------------
+HUB = "mj-hub"
+STORE = "mj-kw2"  # group backup_store (molecule.yml)
+STORED = f"/srv/jovial-backups/{HUB}/jupyterhub"
+# What the hub knows (its users) and what it accounted (every server start), as an operator
+# would look; a server the restarted hub finds stopped gets its stop written, so stops are not
+# compared.
+HUB_STATE = (
+    "sqlite3 -readonly /var/lib/jupyterhub/jupyterhub.sqlite "
+    "'select name from users order by name'; "
+    "sqlite3 -readonly /var/lib/jupyterhub/accounting.sqlite "
+    "'select user, server, profile, started from servers order by started'"
+)
+# The hub's key on the store, as the backup service uses it.
+STORE_SSH = (
+    "ssh -i /root/.ssh/jovial-backup -o BatchMode=yes -o IdentitiesOnly=yes "
+    "-o UserKnownHostsFile=/etc/ssh/jovial-backup-known-hosts"
+)
+
+
+def test_the_hub_backup_is_copied_to_the_store_and_the_node_can_only_write_there(node):
+    hub, store = node(HUB), node(STORE)
+    hub.run_expect([0], "systemctl start jovial-jupyterhub-backup.service")
+    stamp = hub.check_output("ls -1t /var/backups/jupyterhub | head -1").split("-", 1)[1]
+    stored = store.check_output(f"ls -l {STORED}")
+    # The run just taken, both databases, readable only by the store's receiving user.
+    for db in ("jupyterhub", "accounting"):
+        line = next((ln for ln in stored.splitlines() if ln.endswith(f"{db}-{stamp}")), "")
+        assert line.startswith("-rw------- ") and " jovial-backup jovial-backup " in line, stored
+    # The key the node holds cannot run a command, read the backups back or delete them.
+    denied = hub.run(f"{STORE_SSH} jovial-backup@{STORE} cat /etc/passwd")
+    assert denied.rc != 0 and "root:" not in denied.stdout, denied.stdout
+    read = hub.run(f"rsync -e '{STORE_SSH}' jovial-backup@{STORE}:jupyterhub/ /tmp/read-back/")
+    assert read.rc != 0, read.stdout
+    kept = store.check_output(f"ls {STORED}")
+    wipe = hub.run(
+        f"mkdir -p /tmp/empty && rsync -r --delete -e '{STORE_SSH}' /tmp/empty/ "
+        f"jovial-backup@{STORE}:jupyterhub/"
+    )
+    assert store.check_output(f"ls {STORED}") == kept, wipe.stdout + wipe.stderr
+
+
+def test_drill_a_hub_node_that_lost_its_disk_gets_its_database_back_from_the_store(node):
+    hub = node(HUB)
+    before = hub.check_output(HUB_STATE)
+    assert "ada" in before.splitlines(), before
+    hub.run_expect([0], "systemctl start jovial-jupyterhub-backup.service")
+    # The hub's local disk is gone: its database and its own backups.
+    hub.run_expect(
+        [0], "systemctl stop jupyterhub && rm -rf /var/lib/jupyterhub /var/backups/jupyterhub"
+    )
+
+    started = time.monotonic()
+    out = run_playbook("playbooks/recover-node.yml", "-l", HUB, timeout=1500)
+    took = time.monotonic() - started
+    (EPH / f"recover-node-{HUB}.log").write_text(out.stdout + out.stderr)
+    print(f"\nrecover-node.yml -l {HUB} (disk lost): rc {out.returncode} in {took:.0f} s")
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "; recovering hub database, then" in out.stdout
+    assert re.search(
+        rf"{HUB}: hub database restored from the backup of \d{{8}}T\d{{6}}Z \(on {STORE}\), "
+        r"\d+ users\.",
+        out.stdout,
+    ), out.stdout[-4000:]
+    # The hub knows the same users and has the same accounting, and it runs.
+    assert hub.check_output(HUB_STATE) == before
+    assert hub.service("jupyterhub").is_running
+
+    # A second run finds the database in place and changes nothing.
+    again = run_playbook("playbooks/recover-node.yml", "-l", HUB, timeout=1500)
+    assert again.returncode == 0, again.stdout[-3000:]
+    recap = again.stdout.split("PLAY RECAP")[-1]
+    assert "changed=0" in recap.split(HUB)[1].split("\n")[0], recap

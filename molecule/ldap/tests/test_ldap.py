@@ -288,6 +288,14 @@ def test_a_scheduled_backup_holds_config_and_data(node):
     assert "dn: uid=ada,ou=people," in data and "contextCSN:" in data
     assert "olcSyncrepl:" in config
     assert host.run("stat -L -c %a /var/backups/ldap/data-latest.ldif.gz").stdout.strip() == "600"
+    # The run is copied off the node, to the other provider (both are backup stores), the same
+    # bytes, readable there only by the store's receiving user.
+    taken = host.check_output("readlink /var/backups/ldap/data-latest.ldif.gz")
+    stored = f"/srv/jovial-backups/ml-ldap1/ldap/{taken}"
+    store = node("ml-ldap2")
+    assert store.check_output(f"stat -c '%a %U' {stored}") == "600 jovial-backup"
+    local_sum = host.check_output(f"sha256sum /var/backups/ldap/{taken}").split()[0]
+    assert store.check_output(f"sha256sum {stored}").split()[0] == local_sum
 
 
 # --- replication ------------------------------------------------------------------------------

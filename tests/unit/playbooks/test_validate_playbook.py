@@ -135,7 +135,7 @@ def test_sample_inventory_is_valid(tmp_path: Path) -> None:
     result = run_playbook(playbook, REPO_ROOT / "inventories" / "sample", tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "Inventory valid: 19 hosts, 3 etcd members, 2 VIPs, 4 Lustre targets" in output
+    assert "Inventory valid: 20 hosts, 3 etcd members, 2 VIPs, 4 Lustre targets" in output
 
 
 SAMPLE_KUBERNETES = [

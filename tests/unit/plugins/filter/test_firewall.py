@@ -148,6 +148,15 @@ def test_storage_pairs_talk_corosync_only_inside_each_pair(fw, sample):
     assert addresses(oss["corosync"]) == ips("oss01", "oss02")
 
 
+def test_backup_store_takes_ssh_only_from_the_nodes_that_have_backups(fw, sample):
+    rules = rules_of(fw, sample, "backup01")
+    assert list(rules) == ["ssh", "backup-store"]
+    assert rules["backup-store"]["ports"] == [22]
+    assert addresses(rules["backup-store"]) == ips(*ETCD, "ldap01", "ldap02", "hub01")
+    # The nodes that send backups do not serve the store's port to each other.
+    assert "backup-store" not in rules_of(fw, sample, "etcd01")
+
+
 def test_ldap_from_every_node(fw, sample):
     rules = rules_of(fw, sample, "ldap01")
     assert list(rules) == ["ssh", "ldap"]

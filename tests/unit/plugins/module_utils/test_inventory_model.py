@@ -476,7 +476,7 @@ CASES = [
         [
             "inventory: no host is in any of the groups etcd, kube_control_plane, kube_node, "
             "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
-            "lustre_client, infiniband, opensm; check that -i points at inventories/<site> and "
+            "lustre_client, infiniband, opensm, backup_store; check that -i points at inventories/<site> and "
             "that hosts.yml parses",
             "jovial_vips[proxy]: group 'proxy' is not an inventory group; set it to the group "
             "whose hosts carry the VIP",
@@ -802,6 +802,38 @@ CASES = [
         ],
         id="unresolved-secret",
     ),
+    # --- backup stores (check_backup_stores)
+    pytest.param({"site.common_backup_stores": ["oss2"]}, [], id="backup-store-without-backups"),
+    pytest.param(
+        {"site.common_backup_stores": ["core1", "core2"]}, [], id="two-stores-copy-to-each-other"
+    ),
+    pytest.param(
+        {"site.common_backup_stores": ["core1"]},
+        [
+            "common_backup_stores is only core1, which has backups of its own (etcd and "
+            "ldap_server): they would have no copy off the node; add a second store host (each "
+            "store copies its own backups to the other)"
+        ],
+        id="lone-store-with-backups-of-its-own",
+    ),
+    pytest.param(
+        {"site.common_backup_stores": ["backup9"]},
+        [
+            "common_backup_stores names backup9, which is not a host of a Jovial group; add "
+            "backup9 to group backup_store in hosts.yml, or remove it from common_backup_stores"
+        ],
+        id="backup-store-unknown-host",
+    ),
+    pytest.param(
+        {"site.common_backup_stores": "oss2"},
+        [
+            "common_backup_stores is 'oss2', not a list of hostnames; set it to the hosts that "
+            "keep the other nodes' backups, e.g. common_backup_stores: \"{{ groups['backup_store'] "
+            "| default([]) }}\" with the store in group backup_store, or [] to keep backups on "
+            "their nodes only"
+        ],
+        id="backup-stores-not-a-list",
+    ),
 ]
 
 
@@ -938,6 +970,6 @@ def test_a_layer_run_needs_no_hosts_in_jovial_groups() -> None:
     assert im.validate(model, im.WHOLE_SITE_CHECKERS) == [
         "inventory: no host is in any of the groups etcd, kube_control_plane, kube_node, "
         "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
-        "lustre_client, infiniband, opensm; check that -i points at inventories/<site> and "
+        "lustre_client, infiniband, opensm, backup_store; check that -i points at inventories/<site> and "
         "that hosts.yml parses"
     ]
