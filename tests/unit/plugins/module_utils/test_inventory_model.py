@@ -476,8 +476,8 @@ CASES = [
         [
             "inventory: no host is in any of the groups etcd, kube_control_plane, kube_node, "
             "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
-            "lustre_client, infiniband, opensm, backup_store; check that -i points at inventories/<site> and "
-            "that hosts.yml parses",
+            "lustre_client, infiniband, opensm, backup_store; check that -i points at "
+            "inventories/<site> and that hosts.yml parses",
             "jovial_vips[proxy]: group 'proxy' is not an inventory group; set it to the group "
             "whose hosts carry the VIP",
         ]
@@ -970,6 +970,6 @@ def test_a_layer_run_needs_no_hosts_in_jovial_groups() -> None:
     assert im.validate(model, im.WHOLE_SITE_CHECKERS) == [
         "inventory: no host is in any of the groups etcd, kube_control_plane, kube_node, "
         "ldap_server, proxy, jupyterhub, dask_gateway, lustre_mgs, lustre_mds, lustre_oss, "
-        "lustre_client, infiniband, opensm, backup_store; check that -i points at inventories/<site> and "
-        "that hosts.yml parses"
+        "lustre_client, infiniband, opensm, backup_store; check that -i points at "
+        "inventories/<site> and that hosts.yml parses"
     ]
