@@ -829,7 +829,7 @@ CASES = [
         [
             "common_backup_stores is 'oss2', not a list of hostnames; set it to the hosts that "
             "keep the other nodes' backups, e.g. common_backup_stores: \"{{ groups['backup_store'] "
-            "| default([]) }}\" with the store in group backup_store, or [] to keep backups on "
+            '| default([]) }}" with the store in group backup_store, or [] to keep backups on '
             "their nodes only"
         ],
         id="backup-stores-not-a-list",
