@@ -29,7 +29,7 @@ Writes build/bench/hub_spawn.json (hub_spawn_<name>.json with --hub) with p50/p9
 are reported, never asserted. Bounded: one round, at most --users users, --timeout s per spawn.
 
     make bench BENCH=hub_spawn            # or: .venv/bin/python tests/bench/bench_hub_spawn.py
-    .venv/bin/python tests/bench/bench_hub_spawn.py --hub science --users 6
+    .venv/bin/python tests/bench/bench_hub_spawn.py --hub science --profile tiny
 """
 
 from __future__ import annotations
@@ -233,7 +233,13 @@ def stop_leftover(base: str, ca: str, user: str, password: str, timeout: float) 
 
 
 def one_user(
-    base: str, ca: str, user: str, password: str, barrier: threading.Barrier, timeout: float
+    base: str,
+    ca: str,
+    user: str,
+    password: str,
+    barrier: threading.Barrier,
+    timeout: float,
+    options: dict[str, Any],
 ) -> dict[str, Any]:
     """Log in, spawn, wait until ready and open the page, released by the barrier."""
     record: dict[str, Any] = {"user": user}
@@ -247,7 +253,7 @@ def one_user(
             raise HubError(f"login refused: HTTP {resp.status_code}")
         t1 = time.monotonic()
         record["login_s"] = round(t1 - t0, 3)
-        status = client.start_server()
+        status = client.start_server(options)
         if status == 400:
             # Already running: not a spawn this round can count (a leftover came back?).
             raise HubError("the server was already running when the spawn was asked for")
@@ -266,14 +272,14 @@ def one_user(
 
 
 def round_of(
-    base: str, ca: str, users: list[str], password: str, timeout: float
+    base: str, ca: str, users: list[str], password: str, timeout: float, options: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], float]:
     """Every user in its own thread, released together; the records and the wall time."""
     barrier = threading.Barrier(len(users))
     records: list[dict[str, Any]] = [{} for _ in users]
 
     def run(i: int, user: str) -> None:
-        records[i] = one_user(base, ca, user, password, barrier, timeout)
+        records[i] = one_user(base, ca, user, password, barrier, timeout, options)
 
     threads = [threading.Thread(target=run, args=(i, u)) for i, u in enumerate(users)]
     wall = time.monotonic()
@@ -315,6 +321,12 @@ def main() -> int:
         help="a hub on Kubernetes by name (HUB_<NAME>_URL in access.env, e.g. science); "
         "default: the systemd hub at HUB_URL",
     )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="the profile every server asks for (a hub on Kubernetes, e.g. tiny: the lab's "
+        "science hub has room for 20 of those); default: the hub's default profile",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per spawn")
     args = parser.parse_args()
     if not 1 <= args.users <= 20:
@@ -328,6 +340,9 @@ def main() -> int:
         raise SystemExit(f"{SECRET} is missing: the lab's benchmark users were not created")
     password = SECRET.read_text().strip()
     users = [f"bench{i:02d}" for i in range(1, args.users + 1)]
+    if args.profile and not args.hub:
+        parser.error("--profile is for a hub on Kubernetes (--hub): the systemd hub has none")
+    options = {"profile": args.profile} if args.profile else {}
     # Where the hub and its servers run: the systemd hub's node, or every Kubernetes node (the
     # hub pod, its proxy and the users' pods are scheduled on any of them).
     nodes = access.get("KUBE_NODES" if args.hub else "HUB_NODE", "").split()
@@ -356,14 +371,14 @@ def main() -> int:
     idle = meter.idle_rate()
     # One user alone on the idle hub.
     a = meter.read()
-    single, _ = round_of(base, ca, users[:1], password, args.timeout)
+    single, _ = round_of(base, ca, users[:1], password, args.timeout, options)
     b = meter.read()
     single_stop = stop_all(single, timeout=120)
     single_cpu = CpuMeter.used(a, b, idle, n=1)
     time.sleep(5)  # let the stop settle before the round starts
 
     a = meter.read()
-    records, wall = round_of(base, ca, users, password, args.timeout)
+    records, wall = round_of(base, ca, users, password, args.timeout, options)
     b = meter.read()
     stop = stop_all(records, timeout=300)
     ok = [r for r in records if "open_s" in r]
@@ -377,6 +392,7 @@ def main() -> int:
             "hub_nodes": nodes,
             "users": len(users),
             "spawner": spawner,
+            "profile": args.profile or "(the hub's default)",
         },
         "idle_cpu_rate": idle,
         "single": {
