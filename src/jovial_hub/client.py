@@ -228,9 +228,13 @@ class HubClient:
                 }
             )
         )
+        # The reply (shell channel) and the printed output (iopub) travel separately and the
+        # reply may come first: the output is complete once iopub says the kernel is idle
+        # again after this request, and both have arrived.
         output: list[str] = []
+        replied = idle = False
         try:
-            while True:
+            while not (replied and idle):
                 raw = await asyncio.wait_for(ws.read_message(), timeout=timeout)
                 if raw is None:
                     raise HubError("the kernel's websocket closed before the reply")
@@ -244,7 +248,10 @@ class HubClient:
                         f"kernel error: {msg['content']['ename']}: {msg['content']['evalue']}"
                     )
                 elif msg["msg_type"] == "execute_reply":
-                    return "".join(output)
+                    replied = True
+                elif msg["msg_type"] == "status":
+                    idle = msg["content"].get("execution_state") == "idle"
+            return "".join(output)
         finally:
             ws.close()
 

@@ -8,7 +8,9 @@ from the inventory's nodes on the providers; the hub's TLS port (configurable-ht
 The Kubernetes nodes and the API VIP: nothing for an outsider or the hub node; the hubs'
 NodePorts (their proxies' TLS ports, 30443 and 30444) for the front door, on the workers
 that run a proxy (externalTrafficPolicy Local keeps the source address for the hubs'
-NetworkPolicies); SSH for the control node.
+NetworkPolicies); SSH for the control node. mj-kw2 is also the backup store: SSH there for the
+nodes that copy their backups to it (the hub node, the LDAP providers, the etcd members), and
+for no one else.
 """
 
 from __future__ import annotations
@@ -67,10 +69,14 @@ def test_the_control_node_reaches_ssh_and_the_front_door_never_the_hub_port():
     }
 
 
-def test_the_kubernetes_nodes_answer_an_outsider_and_the_hub_node_nothing():
+STORE = KUBE["mj-kw2"]  # group backup_store
+
+
+def test_the_kubernetes_nodes_answer_an_outsider_nothing_and_the_hub_node_only_the_store():
     empty = {address: [] for address in KUBE_ADDRESSES}
     assert port_scan(outsider("jovial-mol-jupyterhub", OUTSIDER_IP), KUBE_ADDRESSES) == empty
-    assert port_scan(["podman", "exec", "-i", "mj-hub", "python3", "-"], KUBE_ADDRESSES) == empty
+    found = port_scan(["podman", "exec", "-i", "mj-hub", "python3", "-"], KUBE_ADDRESSES)
+    assert found == {**empty, STORE: [22]}
 
 
 def test_the_front_door_reaches_only_the_hubs_node_ports():
@@ -78,7 +84,9 @@ def test_the_front_door_reaches_only_the_hubs_node_ports():
     for name in ("mj-kcp1", "mj-kcp2"):
         assert found[KUBE[name]] == [], (name, found)
     assert found[API_VIP] == [], found
-    workers = [set(found[KUBE[name]]) for name in ("mj-kw1", "mj-kw2")]
+    # The proxy pair is also the LDAP pair, whose backups go to the store over SSH.
+    assert 22 in found[STORE], found
+    workers = [set(found[KUBE["mj-kw1"]]), set(found[STORE]) - {22}]
     assert all(ports <= HUB_NODE_PORTS for ports in workers), found
     assert set().union(*workers) == HUB_NODE_PORTS, found
 
