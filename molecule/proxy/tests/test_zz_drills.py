@@ -1,7 +1,6 @@
 """Drills: take the VIP holder's service, then the holder itself, down: stopped (podman stop,
 keepalived leaves with priority 0), then killed (SIGKILL: no goodbye, the backup waits out
-the missed adverts) and started again. Last, the backup node loses its disk and comes back with
-the operator's one command, playbooks/recover-node.yml, as a backup: the VIP stays where it is.
+the missed adverts) and started again.
 
 Each time the VIP must move to the other proxy node and HTTPS through it must work again from
 a client (the host, on the scenario network); while it happens, both nodes' addresses are
@@ -20,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from jovial_fixtures import run_playbook, wait_for
+from jovial_fixtures import wait_for
 
 INVENTORY = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
 
@@ -248,51 +247,3 @@ def test_drill_holder_node_killed_moves_the_vip(node):
     assert node(holder).service("nginx").is_running
     assert holders() == [other]
     assert https_ok()
-
-
-# What a re-image takes from a proxy node: nginx and keepalived, their configuration, the
-# front door's certificate and key (/etc/nginx/pki) and the logs.
-WIPE = (
-    "systemctl stop keepalived nginx; "
-    "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common keepalived >/dev/null; "
-    "rm -rf /etc/nginx /etc/keepalived /var/log/nginx"
-)
-
-
-def test_drill_a_wiped_proxy_node_rejoins_its_pair_as_backup_in_one_recover_node_run(node):
-    holder = _one_holder()
-    backup = next(e for e in EDGES if e != holder)
-    node(backup).run_expect([0], WIPE)
-    assert node(backup).run("test -e /etc/nginx/pki").rc != 0
-
-    with VipWatch() as watch:
-        started = time.monotonic()
-        out = run_playbook("playbooks/recover-node.yml", "-l", backup, timeout=900)
-        took = time.monotonic() - started
-    print(f"\nrecover-node.yml -l {backup} (wiped proxy node): rc {out.returncode} in {took:.0f} s")
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
-    assert "recovering no layer with state of its own, then converging site.yml" in out.stdout
-    # Back as the backup: the holder kept the VIP throughout, never both at once, and the front
-    # door answers; the recovered node serves again.
-    assert watch.overlaps() == [], f"VIP seen on both nodes at {watch.overlaps()}"
-    assert holders() == [holder]
-    assert https_ok()
-    for unit in ("nginx", "keepalived"):
-        assert node(backup).service(unit).is_running, unit
-
-    # And it is a working backup: the holder's keepalived stops, the recovered node takes the
-    # VIP and serves; the old holder's return does not take it back (nopreempt).
-    node(holder).run_expect([0], "systemctl stop keepalived")
-    moved = wait_for(lambda: holders() == [backup], timeout=30, interval=0.2)
-    back = wait_https(timeout=30)
-    node(holder).run_expect([0], "systemctl start keepalived")
-    assert moved, f"VIP did not move to the recovered {backup}: holders {holders()}"
-    assert back is not None, "HTTPS through the VIP did not come back on the recovered node"
-    time.sleep(4)
-    assert holders() == [backup]
-
-    # A second run changes nothing.
-    again = run_playbook("playbooks/recover-node.yml", "-l", backup, timeout=900)
-    assert again.returncode == 0, again.stdout[-3000:]
-    recap = again.stdout.split("PLAY RECAP")[-1]
-    assert "changed=0" in recap.split(backup)[1].split("\n")[0], recap
