@@ -550,14 +550,26 @@ def kubespawner_config(settings: KubeSettings, hooks: SpawnHooks) -> dict[str, A
 def hub_problems(hub: Mapping[str, Any]) -> list[str]:
     """What is wrong with one ``jupyterhub_hubs`` entry's sizes (empty list: consistent).
 
-    Each profile must be valid, its limits within the LimitRange maximum, and one server of
-    it must fit in the namespace quota next to the hub and proxy (which are not counted here:
-    keep headroom in the quota). LimitRange defaults must not exceed its maximum.
+    The quota's cpu and memory are what the namespace's pods may reserve together (requests);
+    its optional ``limits`` ({cpu, memory}) what they may burst to together, by default the
+    same figures, never below them. Each profile must be valid, its limits within the
+    LimitRange maximum and the quota's limits, its requests within the quota: one server of it
+    must fit next to the hub and proxy (which are not counted here: keep headroom in the
+    quota). LimitRange defaults must not exceed its maximum.
     """
     name = hub.get("name", "?")
     problems: list[str] = []
     try:
         quota = {k: parse_quantity(hub["quota"][k]) for k in ("cpu", "memory")}
+        burst = hub["quota"].get("limits", {})
+        if not isinstance(burst, Mapping) or set(burst) - {"cpu", "memory"}:
+            return [
+                f"hub {name}: quota.limits is {burst!r}; use a mapping of cpu and memory (what "
+                "the hub's pods may burst to together, e.g. limits: {cpu: '12', memory: 12Gi}; "
+                "left out, the quota's cpu and memory)"
+            ]
+        ceiling = {k: burst.get(k, hub["quota"][k]) for k in ("cpu", "memory")}
+        ceiling_q = {k: parse_quantity(v) for k, v in ceiling.items()}
         maximum = {k: parse_quantity(hub["limitrange"]["max"][k]) for k in ("cpu", "memory")}
         default = {k: parse_quantity(hub["limitrange"]["default"][k]) for k in ("cpu", "memory")}
         if int(hub["quota"]["pods"]) < 1:
@@ -565,6 +577,12 @@ def hub_problems(hub: Mapping[str, Any]) -> list[str]:
     except (KeyError, TypeError, ValueError) as exc:
         return [f"hub {name}: quota {{cpu, memory, pods}} and limitrange.max/default: {exc}"]
     for key in ("cpu", "memory"):
+        if ceiling_q[key] < quota[key]:
+            problems.append(
+                f"hub {name}: quota.limits.{key} {ceiling[key]} is below quota.{key} "
+                f"{hub['quota'][key]}; a pod's limit is at least its request: raise it or "
+                f"leave it out (it defaults to quota.{key})"
+            )
         if default[key] > maximum[key]:
             problems.append(
                 f"hub {name}: limitrange.default.{key} {hub['limitrange']['default'][key]} "
@@ -576,16 +594,24 @@ def hub_problems(hub: Mapping[str, Any]) -> list[str]:
         except ValueError as exc:
             problems.append(f"hub {name}: {exc}")
             continue
-        limits = {"cpu": profile.cpu_limit, "memory": profile.mem_limit}
-        for key, value in limits.items():
-            if parse_quantity(value) > maximum[key]:
+        sizes = {
+            "cpu": (profile.cpu_request, profile.cpu_limit),
+            "memory": (profile.mem_request, profile.mem_limit),
+        }
+        for key, (request, limit) in sizes.items():
+            if parse_quantity(limit) > maximum[key]:
                 problems.append(
-                    f"hub {name}: profile {profile.slug} {key} limit {value} exceeds "
+                    f"hub {name}: profile {profile.slug} {key} limit {limit} exceeds "
                     f"limitrange.max.{key} {hub['limitrange']['max'][key]}"
                 )
-            if parse_quantity(value) > quota[key]:
+            if parse_quantity(limit) > ceiling_q[key]:
                 problems.append(
-                    f"hub {name}: profile {profile.slug} {key} limit {value} exceeds the "
+                    f"hub {name}: profile {profile.slug} {key} limit {limit} exceeds the "
+                    f"namespace quota {ceiling[key]}"
+                )
+            if parse_quantity(request) > quota[key]:
+                problems.append(
+                    f"hub {name}: profile {profile.slug} {key} request {request} exceeds the "
                     f"namespace quota {hub['quota'][key]}"
                 )
     if not hub.get("profiles"):

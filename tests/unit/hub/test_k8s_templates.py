@@ -266,6 +266,23 @@ def test_quota_and_limits(rendered):
     assert teaching["spec"]["hard"]["limits.memory"] == "128Gi"
 
 
+def test_a_quota_with_limits_lets_servers_burst_beyond_what_they_reserve(
+    ca_file, ansible_plugin_loader
+):
+    """quota.limits sets the namespace's limits.* apart from what its pods may reserve."""
+    hubs = yaml.safe_load((SAMPLE / "group_vars" / "all" / "jupyterhub.yml").read_text())
+    hubs = hubs["jupyterhub_hubs"]
+    hubs[0]["quota"] = {**hubs[0]["quota"], "limits": {"cpu": "256"}}
+    quota = find(render(ca_file, {"jupyterhub_hubs": hubs}), "ResourceQuota", "jupyterhub-quota")
+    assert quota["spec"]["hard"] == {
+        "requests.cpu": "128",
+        "requests.memory": "768Gi",
+        "limits.cpu": "256",
+        "limits.memory": "768Gi",
+        "pods": "60",
+    }
+
+
 def test_user_pods_cannot_reach_control_plane_etcd_ldap(rendered):
     policy = find(rendered, "NetworkPolicy", "singleuser")
     assert policy["spec"]["podSelector"] == {"matchLabels": {"component": "singleuser-server"}}

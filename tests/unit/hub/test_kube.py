@@ -425,6 +425,24 @@ def test_hub_sizes_consistent():
     assert kube.hub_problems(HUB) == []
 
 
+def test_the_quota_may_let_servers_burst_beyond_what_they_reserve():
+    """20 servers reserving 20m each and bursting to half a core: 2 cores reserved, 12 cores
+    of limits (the lab's science hub)."""
+    tiny = {"name": "tiny", "display_name": "Tiny"}
+    tiny |= {
+        "cpu": {"request": "20m", "limit": "4"},
+        "memory": {"request": "128Mi", "limit": "1Gi"},
+    }
+    hub = {**HUB, "profiles": [tiny]}
+    hub["quota"] = {"cpu": "2", "memory": "3Gi", "pods": 24, "limits": {"cpu": "12"}}
+    assert kube.hub_problems(hub) == []
+    # Without limits the quota's cpu is also the ceiling of a profile's limit.
+    del hub["quota"]["limits"]
+    assert kube.hub_problems(hub) == [
+        "hub astro: profile tiny cpu limit 4 exceeds the namespace quota 2"
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -439,6 +457,18 @@ def test_hub_sizes_consistent():
         (
             {"limitrange": {**HUB["limitrange"], "default": {"cpu": "10", "memory": "4Gi"}}},
             "hub astro: limitrange.default.cpu 10 exceeds limitrange.max.cpu 8",
+        ),
+        (
+            {"quota": {"cpu": "64", "memory": "256Gi", "pods": 40, "limits": {"memory": "8Gi"}}},
+            "hub astro: quota.limits.memory 8Gi is below quota.memory 256Gi",
+        ),
+        (
+            {"quota": {"cpu": "1", "memory": "256Gi", "pods": 40, "limits": {"cpu": "8"}}},
+            "hub astro: profile large cpu request 2 exceeds the namespace quota 1",
+        ),
+        (
+            {"quota": {"cpu": "64", "memory": "256Gi", "pods": 40, "limits": {"gpu": "1"}}},
+            "hub astro: quota.limits is {'gpu': '1'}; use a mapping of cpu and memory",
         ),
         ({"profiles": []}, "hub astro: profiles is empty; list at least one size"),
         ({"quota": {"cpu": "64"}}, "hub astro: quota {cpu, memory, pods} and limitrange"),
