@@ -59,6 +59,8 @@ OUT = TOP / "build" / "bench"
 SUMMARY = OUT / "lab_recovery-last-run.json"
 MEMBERS = ["core1", "core2", "core3"]
 HUB_NODE = "hub1"
+# The checkout's Ansible, whether run through `make bench` or as .venv/bin/python directly.
+VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 OTHER_CLIENT = "kw1"  # another lustre_client node of the lab
 sys.path.insert(0, str(TOP / "src"))
 
@@ -91,7 +93,7 @@ def recover(member: str, other: str, n: int) -> dict:
     wiped = sh(member, "systemctl stop etcd && rm -rf /var/lib/etcd/data")
     if wiped.returncode != 0:
         raise SystemExit(f"cannot wipe {member}: {wiped.stderr}")
-    env = {**os.environ, "JOVIAL_SUMMARY_FILE": str(SUMMARY)}
+    env = {**os.environ, "PATH": VENV_PATH, "JOVIAL_SUMMARY_FILE": str(SUMMARY)}
     start = time.monotonic()
     run = subprocess.run(
         [
@@ -186,7 +188,7 @@ def hub_node() -> dict:
     run = subprocess.run(
         ["ansible-playbook", "-i", "inventories/lab", "playbooks/recover-node.yml", "-l", HUB_NODE],
         cwd=TOP,
-        env={**os.environ, "JOVIAL_SUMMARY_FILE": str(summary)},
+        env={**os.environ, "PATH": VENV_PATH, "JOVIAL_SUMMARY_FILE": str(summary)},
         capture_output=True,
         text=True,
         check=False,
