@@ -25,11 +25,14 @@ the lab too); and on a systemd hub, per component, the hub, its proxy and the us
 (their units' processes, read before the servers stop). The nodes' idle rate, measured for a
 few seconds first, is subtracted to give the CPU-seconds per spawn.
 
-Writes build/bench/hub_spawn.json (hub_spawn_<name>.json with --hub) with p50/p95/max; figures
-are reported, never asserted. Bounded: one round, at most --users users, --timeout s per spawn.
+Writes build/bench/hub_spawn.json (systemd) and hub_spawn_<name>.json (Kubernetes) with
+p50/p95/max; figures are reported, never asserted. Bounded: one round per backend, at most
+--users users, --timeout s per spawn.
 
-    make bench BENCH=hub_spawn            # or: .venv/bin/python tests/bench/bench_hub_spawn.py
-    .venv/bin/python tests/bench/bench_hub_spawn.py --hub science --profile tiny
+    make bench BENCH=hub_spawn            # both backends: the systemd hub, then the science
+                                          # hub on Kubernetes with its tiny profile
+    .venv/bin/python tests/bench/bench_hub_spawn.py --backend systemd
+    .venv/bin/python tests/bench/bench_hub_spawn.py --hub teaching --users 4
 """
 
 from __future__ import annotations
@@ -312,45 +315,29 @@ def stop_all(records: list[dict[str, Any]], timeout: float) -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=20, help="concurrent users (max 20)")
-    parser.add_argument(
-        "--hub",
-        default="",
-        help="a hub on Kubernetes by name (HUB_<NAME>_URL in access.env, e.g. science); "
-        "default: the systemd hub at HUB_URL",
-    )
-    parser.add_argument(
-        "--profile",
-        default="",
-        help="the profile every server asks for (a hub on Kubernetes, e.g. tiny: the lab's "
-        "science hub has room for 20 of those); default: the hub's default profile",
-    )
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per spawn")
-    args = parser.parse_args()
-    if not 1 <= args.users <= 20:
-        parser.error("--users must be 1-20 (the lab has bench01..bench20)")
-    access = read_access(ACCESS)
-    url_key = f"HUB_{args.hub.upper().replace('-', '_')}_URL" if args.hub else "HUB_URL"
+# The lab's Kubernetes hub with room for 20 servers at once, and the profile that fits them
+# (inventories/lab/group_vars/all/jupyterhub.yml: tiny, 20m reserved; quota.limits for the burst).
+LAB_KUBE_HUB, LAB_KUBE_PROFILE = "science", "tiny"
+
+
+def bench(
+    access: dict[str, str], hub: str, profile: str, users: list[str], password: str, timeout: float
+) -> dict[str, Any]:
+    """One backend: the systemd hub (``hub`` empty) or the Kubernetes hub ``hub``; writes
+    build/bench/hub_spawn.json or hub_spawn_<hub>.json and returns what it wrote."""
+    url_key = f"HUB_{hub.upper().replace('-', '_')}_URL" if hub else "HUB_URL"
     base, ca = access.get(url_key, ""), access.get("LAB_CA", "")
     if not base or not ca:
         raise SystemExit(f"{ACCESS} has no {url_key}/LAB_CA: re-run `make lab` (or check --hub)")
-    if not SECRET.exists():
-        raise SystemExit(f"{SECRET} is missing: the lab's benchmark users were not created")
-    password = SECRET.read_text().strip()
-    users = [f"bench{i:02d}" for i in range(1, args.users + 1)]
-    if args.profile and not args.hub:
-        parser.error("--profile is for a hub on Kubernetes (--hub): the systemd hub has none")
-    options = {"profile": args.profile} if args.profile else {}
+    options = {"profile": profile} if profile else {}
     # Where the hub and its servers run: the systemd hub's node, or every Kubernetes node (the
     # hub pod, its proxy and the users' pods are scheduled on any of them).
-    nodes = access.get("KUBE_NODES" if args.hub else "HUB_NODE", "").split()
+    nodes = access.get("KUBE_NODES" if hub else "HUB_NODE", "").split()
     if not nodes:
         raise SystemExit(
-            f"{ACCESS} has no {'KUBE_NODES' if args.hub else 'HUB_NODE'}: re-run `make lab`"
+            f"{ACCESS} has no {'KUBE_NODES' if hub else 'HUB_NODE'}: re-run `make lab`"
         )
-    spawner = f"kubernetes ({args.hub} hub)" if args.hub else f"systemd ({nodes[0]})"
+    spawner = f"kubernetes ({hub} hub)" if hub else f"systemd ({nodes[0]})"
     meter = CpuMeter(nodes)
 
     # Leftover servers from an earlier run would answer at once: stop them first, in parallel.
@@ -371,14 +358,14 @@ def main() -> int:
     idle = meter.idle_rate()
     # One user alone on the idle hub.
     a = meter.read()
-    single, _ = round_of(base, ca, users[:1], password, args.timeout, options)
+    single, _ = round_of(base, ca, users[:1], password, timeout, options)
     b = meter.read()
     single_stop = stop_all(single, timeout=120)
     single_cpu = CpuMeter.used(a, b, idle, n=1)
     time.sleep(5)  # let the stop settle before the round starts
 
     a = meter.read()
-    records, wall = round_of(base, ca, users, password, args.timeout, options)
+    records, wall = round_of(base, ca, users, password, timeout, options)
     b = meter.read()
     stop = stop_all(records, timeout=300)
     ok = [r for r in records if "open_s" in r]
@@ -392,7 +379,7 @@ def main() -> int:
             "hub_nodes": nodes,
             "users": len(users),
             "spawner": spawner,
-            "profile": args.profile or "(the hub's default)",
+            "profile": profile or "(the hub's default)",
         },
         "idle_cpu_rate": idle,
         "single": {
@@ -420,12 +407,61 @@ def main() -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"hub_spawn{'_' + args.hub if args.hub else ''}.json").write_text(
+    (OUT / f"hub_spawn{'_' + hub if hub else ''}.json").write_text(
         json.dumps(result, indent=2) + "\n"
     )
     shown = ("single", "succeeded", "login_s", "spawn_until_page_s", "login_until_page_s", "cpu")
-    print(json.dumps({k: result[k] for k in shown}, indent=2))
-    return 0 if ok else 1
+    print(json.dumps({"spawner": spawner, **{k: result[k] for k in shown}}, indent=2))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=20, help="concurrent users (max 20)")
+    parser.add_argument(
+        "--backend",
+        choices=("both", "systemd", "kubernetes"),
+        default=None,
+        help="the systemd hub (HUB_URL), the Kubernetes hub of --hub, or both one after the "
+        "other; default: both, or kubernetes when --hub is given",
+    )
+    parser.add_argument(
+        "--hub",
+        default=None,
+        help=f"the Kubernetes hub by name (HUB_<NAME>_URL in access.env); default: "
+        f"{LAB_KUBE_HUB} (the lab's hub with room for 20 servers)",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help=f"the profile every server on the Kubernetes hub asks for; default: "
+        f"{LAB_KUBE_PROFILE} on the {LAB_KUBE_HUB} hub, else the hub's default profile",
+    )
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per spawn")
+    args = parser.parse_args()
+    if not 1 <= args.users <= 20:
+        parser.error("--users must be 1-20 (the lab has bench01..bench20)")
+    backend = args.backend or ("kubernetes" if args.hub else "both")
+    if backend == "systemd" and (args.hub or args.profile):
+        parser.error("--hub and --profile are for a hub on Kubernetes: the systemd hub has none")
+    hub = args.hub or LAB_KUBE_HUB
+    profile = (
+        args.profile
+        if args.profile is not None
+        else (LAB_KUBE_PROFILE if hub == LAB_KUBE_HUB else "")
+    )
+    access = read_access(ACCESS)
+    if not SECRET.exists():
+        raise SystemExit(f"{SECRET} is missing: the lab's benchmark users were not created")
+    password = SECRET.read_text().strip()
+    users = [f"bench{i:02d}" for i in range(1, args.users + 1)]
+    targets = {
+        "both": [("", ""), (hub, profile)],
+        "systemd": [("", "")],
+        "kubernetes": [(hub, profile)],
+    }[backend]
+    results = [bench(access, h, p, users, password, args.timeout) for h, p in targets]
+    return 0 if all(r["succeeded"] for r in results) else 1
 
 
 if __name__ == "__main__":
