@@ -272,3 +272,211 @@ def test_the_idle_culler_stops_an_idle_server_and_the_stop_is_accounted(kube_hub
         f"SELECT stopped IS NOT NULL FROM servers WHERE user = 'ada' AND started >= {started}",
     )  # fmt: skip
     assert rows.split() == ["1"]
+
+
+# --- Dask on Kubernetes: the science hub's own gateway (dask_gateway: true) ----------------
+
+
+def _gateway_setting(hubs: KubeHubs, name: str) -> str:
+    """One line of the science hub's gateway configuration (its ConfigMap), e.g.
+    ``cluster_max_workers`` -> ``"2"``."""
+    config = hubs.kubectl(
+        "-n", "hub-science", "get", "configmap", "dask-gateway-config",
+        "-o", r"jsonpath={.data.dask_gateway_config\.py}",
+    )  # fmt: skip
+    for line in config.splitlines():
+        if line.split("=")[0].strip().endswith(f".{name}"):
+            return line.split("=", 1)[1].strip().strip('"')
+    raise AssertionError(f"{name} is not in the gateway's configuration:\n{config}")
+
+
+def _hub_token(client: HubClient, scopes: list[str] | None = None) -> str:
+    body: dict = {"note": "dask on kubernetes test", "expires_in": 3600}
+    if scopes is not None:
+        body["scopes"] = scopes
+    resp = client.session.post(
+        f"{client.base}/hub/api/users/{client.user}/tokens",
+        json=body,
+        headers=client._hub_headers(),
+        timeout=60,
+    )
+    assert resp.status_code == 201, resp.text[:300]
+    return resp.json()["token"]
+
+
+def _gateway_get(client: HubClient, token: str, path: str):
+    """GET on the science hub's gateway API through the front door, as ``token``."""
+    return client.session.get(
+        f"{client.base}/services/dask-gateway/api/v1/{path}",
+        headers={"Authorization": f"jupyterhub {token}"},
+        timeout=60,
+    )
+
+
+def _dask_pods(hubs: KubeHubs, cluster: str) -> list[dict]:
+    out = hubs.kubectl(
+        "-n", "hub-science", "get", "pods", "-l", f"gateway.dask.org/cluster={cluster}",
+        "-o", "json",
+    )  # fmt: skip
+    return [p for p in json.loads(out)["items"] if not p["metadata"].get("deletionTimestamp")]
+
+
+def _wait_dask_pods_gone(hubs: KubeHubs, cluster: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while pods := _dask_pods(hubs, cluster):
+        names = [p["metadata"]["name"] for p in pods]
+        assert time.monotonic() < deadline, f"cluster {cluster}'s pods {names} after {timeout} s"
+        time.sleep(2)
+
+
+@pytest.fixture(scope="module")
+def science_kernel(science_ada):
+    """Run code in one kernel of ada's science server (state kept); the last line as JSON."""
+    client, xsrf = science_ada
+    kid = client.start_kernel(xsrf)
+
+    def run(code: str, timeout: float = 300) -> dict:
+        return json.loads(client.run(kid, code, timeout=timeout).strip().splitlines()[-1])
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def science_cluster(kube_hubs, science_kernel) -> dict:
+    """ada's Dask cluster on the science hub, from her kernel with nothing pasted: scaled past
+    the hub's limit (told so), the platform's example computed on two worker pods."""
+    most = int(_gateway_setting(kube_hubs, "cluster_max_workers"))
+    return science_kernel(
+        f"""
+import json, os, warnings
+import dask
+from dask_gateway import Gateway
+from jovial_examples import cubes
+
+gateway = Gateway()
+cluster = gateway.new_cluster()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    cluster.scale({most + 1})
+client = cluster.get_client()
+client.wait_for_workers(2, timeout=240)
+ids = client.run(lambda: [os.getuid(), os.getgid(), sorted(os.getgroups()), os.environ.get("HOME")])
+work = os.path.expanduser(f"~/dask-kube-{{cluster.name}}")
+stats = dask.compute(*cubes.pipeline(work, 4, shape=(32, 32, 32)))
+print(json.dumps({{"name": cluster.name, "most": {most},
+                  "warnings": [str(w.message) for w in caught], "ids": list(ids.values()),
+                  "summary": cubes.summarise(stats), "product": stats[0]["products"]["mom0"]}}))
+"""
+    )
+
+
+def test_a_notebook_runs_a_dask_cluster_of_pods_as_the_user(kube_hubs, science_cluster):
+    """Scheduler and workers are pods in the hub's namespace, as ada (uid, gid, groups, home
+    on the shared filesystem), restricted; the example's products are hers."""
+    ids = science_cluster["ids"]
+    assert 2 <= len(ids) <= science_cluster["most"]
+    for uid, gid, groups, home in ids:
+        assert (uid, gid) == USERS["ada"]
+        assert set(ADA_GROUPS) <= set(groups)
+        assert home == f"{kube_hubs.home_root}/ada"
+    pods = _dask_pods(kube_hubs, science_cluster["name"])
+    roles = sorted(p["metadata"]["labels"]["app.kubernetes.io/component"] for p in pods)
+    assert roles[0] == "dask-scheduler" and set(roles[1:]) == {"dask-worker"}
+    assert len(ids) <= len(roles) - 1 <= science_cluster["most"]
+    for pod in pods:
+        spec = pod["spec"]
+        assert spec["securityContext"]["runAsUser"] == USERS["ada"][0]
+        assert spec["automountServiceAccountToken"] is False
+        (container,) = spec["containers"]
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert "limits" in container["resources"]
+    summary = science_cluster["summary"]
+    assert summary["cubes"] == 4 and summary["detected"] == 4
+    product = science_cluster["product"]
+    assert product.startswith(f"{kube_hubs.home_root}/ada/dask-kube-")
+    assert _stat(kube_hubs, product)[0] == "10001:10100"
+
+
+def test_scaling_past_the_hubs_limit_is_refused_with_a_message(science_cluster):
+    most = science_cluster["most"]
+    assert any(
+        f"exceed resource limit of {most} workers" in w for w in science_cluster["warnings"]
+    ), science_cluster["warnings"]
+
+
+def test_another_user_cannot_see_or_reach_the_cluster(kube_hubs, science_ada, science_cluster):
+    """bruno lists no cluster, gets 403 on ada's, and from his own server cannot open a TCP
+    connection to her scheduler pod (its NetworkPolicy admits her cluster and the gateway)."""
+    name = science_cluster["name"]
+    ada, _ = science_ada
+    assert name in _gateway_get(ada, _hub_token(ada), "clusters/").json()
+    bruno = login(kube_hubs, "science", "bruno")
+    token = _hub_token(bruno)
+    listed = _gateway_get(bruno, token, "clusters/")
+    assert listed.status_code == 200 and listed.json() == {}, listed.text[:300]
+    assert _gateway_get(bruno, token, f"clusters/{name}").status_code == 403
+    narrow = _hub_token(bruno, scopes=["read:users:name!user"])
+    assert _gateway_get(bruno, narrow, "clusters/").status_code in (401, 403)
+    (scheduler,) = [
+        p
+        for p in _dask_pods(kube_hubs, name)
+        if p["metadata"]["labels"]["app.kubernetes.io/component"] == "dask-scheduler"
+    ]
+    xsrf = running(bruno)
+    out = bruno.execute(
+        xsrf,
+        "import socket\ns = socket.socket(); s.settimeout(5)\n"
+        f"try:\n    s.connect(('{scheduler['status']['podIP']}', 8786)); print('connected')\n"
+        "except OSError as e:\n    print('blocked', type(e).__name__)\n",
+    )
+    assert out.startswith("blocked"), out
+    bruno.stop_server()
+
+
+def test_a_gateway_restart_keeps_the_running_cluster(kube_hubs, science_cluster, science_kernel):
+    kubectl = kube_hubs.kubectl
+    kubectl(
+        "-n", "hub-science", "delete", "pod", "-l", "app.kubernetes.io/component=dask-gateway",
+        "--wait=true",
+    )  # fmt: skip
+    kubectl("-n", "hub-science", "rollout", "status", "deploy/dask-gateway", "--timeout=240s")
+    out = science_kernel(
+        "print(json.dumps({'sum': client.submit(sum, [1, 2, 3]).result(),"
+        " 'status': gateway.list_clusters()[0].status.name}))"
+    )
+    assert out == {"sum": 6, "status": "RUNNING"}
+
+
+# How long the idle test waits at most; a hub whose clusters idle longer is not tested here.
+DASK_IDLE_WAIT_LIMIT = 240
+
+
+def test_an_idle_cluster_stops_and_its_pods_go(kube_hubs, science_cluster):
+    idle = float(_gateway_setting(kube_hubs, "idle_timeout"))
+    if not 0 < idle <= DASK_IDLE_WAIT_LIMIT - 60:
+        pytest.skip(
+            f"the science hub's clusters stop after {idle:g} s idle; this test waits "
+            f"{DASK_IDLE_WAIT_LIMIT} s at most (Molecule jupyterhub: 60 s)"
+        )
+    _wait_dask_pods_gone(kube_hubs, science_cluster["name"], DASK_IDLE_WAIT_LIMIT)
+
+
+def test_a_users_clusters_stop_with_her_server(kube_hubs, science_ada):
+    """A cluster left running by a kernel (not shut down on close) stops when ada's server
+    stops: the gateway asks the hub who still has a server, and deletes the others' pods."""
+    client, xsrf = science_ada
+    out = client.execute(
+        xsrf,
+        "import json; from dask_gateway import Gateway\n"
+        "cluster = Gateway().new_cluster(shutdown_on_close=False)\n"
+        "print(json.dumps({'name': cluster.name}))",
+        timeout=240,
+    )
+    name = json.loads(out.strip().splitlines()[-1])["name"]
+    assert _dask_pods(kube_hubs, name), f"cluster {name} has no pod"
+    started = time.monotonic()
+    assert client.stop_server() in (202, 204)
+    _wait_dask_pods_gone(kube_hubs, name, 120)
+    assert time.monotonic() - started < 120
+    log = kube_hubs.kubectl("-n", "hub-science", "logs", "deploy/dask-gateway", "--tail=300")
+    assert f"Stopping cluster {name}: its owner ada has no server running" in log

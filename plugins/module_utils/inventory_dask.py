@@ -18,6 +18,13 @@ DASK_GATEWAY_LIMITS: dict[str, int] = {
     "dask_gateway_idle_timeout": 0,
     "dask_gateway_server_check_period": 0,
 }
+# What each scheduler and worker is given (cores above, memory here): on a hub on Kubernetes
+# (dask_gateway: true) they are its pods' limits, within the hub's LimitRange maximum
+# (inventory_hubs._hub_dask_problems).
+DASK_GATEWAY_SIZES: tuple[str, ...] = (
+    "dask_gateway_worker_memory",
+    "dask_gateway_scheduler_memory",
+)
 DASK_GATEWAY_SECRET = "vault_dask_gateway_api_token"
 
 
@@ -42,9 +49,9 @@ def check_dask_gateway(model: InventoryModel) -> list[str]:
     if "jupyterhub_backend" not in model.unresolved and backend not in (None, "systemd"):
         problems.append(
             f"group dask_gateway has {core.join_and(gateways)} but jupyterhub_backend is "
-            f"{core.show(backend)}; Dask Gateway runs beside the systemd backend's hub (Dask on "
-            "Kubernetes is not built yet): set jupyterhub_backend: systemd or empty group "
-            "dask_gateway"
+            f"{core.show(backend)}; group dask_gateway is the systemd backend's gateway (beside "
+            "its hub). For a hub on Kubernetes set dask_gateway: true on it in jupyterhub_hubs "
+            "(its gateway runs in its namespace) and empty group dask_gateway"
         )
     required = model.site.get("jovial_required_secrets")
     if "jovial_required_secrets" not in model.unresolved and core._is_list(required):

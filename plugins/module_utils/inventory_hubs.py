@@ -116,6 +116,7 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
             )
             continue
         problems.extend(f"{label}: {text}" for text in hub_problems(hub))
+        problems.extend(_hub_dask_problems(model, hub, label, parse_quantity))
         for key in totals:
             with contextlib.suppress(ValueError, TypeError):  # reported by hub_problems
                 totals[key] += parse_quantity(quota[key])
@@ -255,4 +256,59 @@ def _hub_capacity(
                 f"together but the kube_node workers declare {capacity[key] / scale:.0f}{unit} "
                 "(kube_node_allocatable); lower the hubs' quota or add workers"
             )
+    return problems
+
+
+def _hub_dask_problems(
+    model: InventoryModel, hub: Mapping[str, Any], label: str, parse_quantity: Callable[[Any], Any]
+) -> list[str]:
+    """A hub's ``dask_gateway`` (its own Dask Gateway in its namespace): true or false; with it
+    the gateway's service token a listed vault secret of 32+ characters, and each scheduler and
+    worker pod (the dask_gateway_* cores and memory are its limits) within the hub's LimitRange
+    maximum, else the namespace refuses the pods."""
+    if "dask_gateway" not in hub:
+        return []
+    value = hub["dask_gateway"]
+    if not isinstance(value, bool):
+        return [
+            f"{label}: dask_gateway is {core.show(value)}; set true (the hub gets its own Dask "
+            "Gateway, users' clusters as pods in its namespace) or false"
+        ]
+    if not value:
+        return []
+    problems = []
+    maximum = (hub.get("limitrange") or {}).get("max") or {}
+    for role in ("worker", "scheduler"):
+        for key, name in (
+            ("cpu", f"dask_gateway_{role}_cores"),
+            ("memory", f"dask_gateway_{role}_memory"),
+        ):
+            if name in model.unresolved or name not in model.site or key not in maximum:
+                continue
+            try:
+                too_big = parse_quantity(model.site[name]) > parse_quantity(maximum[key])
+            except (ValueError, TypeError):
+                continue  # the role's own checks (or dask) name a malformed size
+            if too_big:
+                problems.append(
+                    f"{label}: dask_gateway is true but {name} is {core.show(model.site[name])}, "
+                    f"above the hub's limitrange.max.{key} {core.show(maximum[key])}: each Dask "
+                    f"{role} is a pod of the hub's namespace and would be refused; lower {name} "
+                    f"or raise limitrange.max.{key}"
+                )
+    secret = "vault_dask_gateway_api_token"
+    required = model.site.get("jovial_required_secrets")
+    if "jovial_required_secrets" in model.unresolved or not core._is_list(required):
+        return problems
+    if secret not in required:
+        problems.append(
+            f"{label}: dask_gateway is true but jovial_required_secrets does not list {secret} "
+            "(the gateway's JupyterHub service token): add it there and a random value of 32+ "
+            "characters to group_vars/all/vault.yml"
+        )
+    elif len(str(model.secrets.get(secret) or "")) < 32:
+        problems.append(
+            f"{label}: {secret} has fewer than 32 characters (value not shown); set a random "
+            "string of 32+ characters in group_vars/all/vault.yml"
+        )
     return problems

@@ -45,7 +45,7 @@ from .inventory_core import (
     managed_hosts,
     required_secret_names,
 )
-from .inventory_dask import DASK_GATEWAY_LIMITS, check_dask_gateway
+from .inventory_dask import DASK_GATEWAY_LIMITS, DASK_GATEWAY_SIZES, check_dask_gateway
 from .inventory_etcd import check_etcd, check_etcd_settings, etcd_members
 from .inventory_firewall import FIREWALL_SETTINGS, check_firewall
 from .inventory_hubs import JUPYTERHUB_SETTINGS, check_jupyterhub, check_jupyterhub_hubs
@@ -136,6 +136,7 @@ SITE_VARIABLES: tuple[str, ...] = (
     *KUBERNETES_SETTINGS,
     # Dask layer (check_dask_gateway; defaults from the dask_gateway role, ROLE_DEFAULTS)
     *DASK_GATEWAY_LIMITS,
+    *DASK_GATEWAY_SIZES,
     # common layer: the sshd baseline (check_ssh; defaults from the common role), the backup
     # stores (check_backup_stores)
     *SSH_SETTINGS,
@@ -174,7 +175,7 @@ ROLE_DEFAULTS: dict[str, tuple[str, ...]] = {
     ),
     "jupyterhub": ("jupyterhub_backend", *JUPYTERHUB_SETTINGS),
     "ha_cluster": tuple(HA_CLUSTER_CHOICES),
-    "dask_gateway": tuple(DASK_GATEWAY_LIMITS),
+    "dask_gateway": (*DASK_GATEWAY_LIMITS, *DASK_GATEWAY_SIZES),
 }
 
 # Per-host variables the checkers read (from hostvars of each managed host).

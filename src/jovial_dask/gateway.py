@@ -126,15 +126,17 @@ try:  # The classes need the gateway server; the helpers above are tested withou
     from dask_gateway_server.backends.base import PublicException
     from dask_gateway_server.backends.local import LocalBackend
     from traitlets import Float, Integer, Unicode
+    from traitlets.config import LoggingConfigurable
 except ImportError:  # pragma: no cover - on the gateway host they are installed
     LocalBackend = None
 
 
 if LocalBackend is not None:
 
-    class JovialLocalBackend(LocalBackend):
-        """LocalBackend with directory groups, a per-user cluster limit and clusters that
-        stop with the user's server (see the module's docstring)."""
+    class JovialPolicy(LoggingConfigurable):
+        """What Jovial adds to any Dask Gateway backend built on ``DBBackendBase``: the
+        per-user cluster limit and clusters that stop with their owner's server (see the
+        module's docstring). Mixed in before the backend class."""
 
         max_clusters_per_user = Integer(
             0,
@@ -157,35 +159,6 @@ if LocalBackend is not None:
             help="The gateway's service token (default: $JUPYTERHUB_API_TOKEN).", config=True
         )
 
-        def setup_working_directory(self, cluster):
-            if not self.clusters_directory:
-                raise ValueError(
-                    "JovialLocalBackend.clusters_directory is not set: give it a root-owned "
-                    "directory on local disk (mode 0711)"
-                )
-            uid, gid, _ = supplementary_groups(cluster.username)
-            workdir, _, _ = prepare_workdir(
-                self.clusters_directory, cluster.name, cluster.tls_cert, cluster.tls_key, uid, gid
-            )
-            return workdir
-
-        def get_env(self, cluster):
-            env = super().get_env(cluster)
-            env["HOME"] = pwd.getpwnam(cluster.username).pw_dir
-            return env
-
-        def make_preexec_fn(self, cluster):  # pragma: no cover - runs in the forked child
-            uid, gid, groups = supplementary_groups(cluster.username)
-            workdir = cluster.state["workdir"]
-
-            def preexec():
-                os.setgid(gid)
-                os.setgroups(groups)
-                os.setuid(uid)
-                os.chdir(workdir)
-
-            return preexec
-
         async def start_cluster(self, user, cluster_options):
             running = [c.name for c in self.db.list_clusters(username=user.name)]
             refusal = cluster_limit_message(user.name, running, self.max_clusters_per_user)
@@ -199,8 +172,9 @@ if LocalBackend is not None:
             if self.server_check_period > 0:
                 if not (self.hub_api_url or os.environ.get("JUPYTERHUB_API_URL")):
                     raise ValueError(
-                        "JovialLocalBackend.hub_api_url is not set (nor JUPYTERHUB_API_URL): "
-                        "set it, or server_check_period = 0 to let clusters outlive servers"
+                        f"{type(self).__name__}.hub_api_url is not set (nor "
+                        "JUPYTERHUB_API_URL): set it, or server_check_period = 0 to let "
+                        "clusters outlive servers"
                     )
                 self.task_pool.spawn(self._server_check_loop())
 
@@ -244,3 +218,36 @@ if LocalBackend is not None:
                             owner,
                         )
                         await self.stop_cluster(cluster.name)
+
+    class JovialLocalBackend(JovialPolicy, LocalBackend):
+        """LocalBackend with directory groups, a per-user cluster limit and clusters that
+        stop with the user's server (see the module's docstring)."""
+
+        def setup_working_directory(self, cluster):
+            if not self.clusters_directory:
+                raise ValueError(
+                    "JovialLocalBackend.clusters_directory is not set: give it a root-owned "
+                    "directory on local disk (mode 0711)"
+                )
+            uid, gid, _ = supplementary_groups(cluster.username)
+            workdir, _, _ = prepare_workdir(
+                self.clusters_directory, cluster.name, cluster.tls_cert, cluster.tls_key, uid, gid
+            )
+            return workdir
+
+        def get_env(self, cluster):
+            env = super().get_env(cluster)
+            env["HOME"] = pwd.getpwnam(cluster.username).pw_dir
+            return env
+
+        def make_preexec_fn(self, cluster):  # pragma: no cover - runs in the forked child
+            uid, gid, groups = supplementary_groups(cluster.username)
+            workdir = cluster.state["workdir"]
+
+            def preexec():
+                os.setgid(gid)
+                os.setgroups(groups)
+                os.setuid(uid)
+                os.chdir(workdir)
+
+            return preexec

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 __all__ = [
     "apply",
     "authenticator_config",
+    "dask_gateway_client_env",
+    "dask_gateway_service",
     "dask_gateway_spawner_config",
     "hub_services_config",
     "load_settings",
@@ -171,23 +173,51 @@ def hub_services_config(
             {"name": "jovial-verify", "scopes": list(VERIFY_SCOPES), "services": ["jovial-verify"]}
         )
     if dask_gateway:
-        services.append(
-            {
-                "name": DASK_GATEWAY_SERVICE,
-                "url": f"http://127.0.0.1:{int(dask_gateway['http_port'])}",
-                "api_token": _gateway_token(dask_gateway),
-                "display": False,
-            }
-        )
-        roles.append(
-            {
-                "name": DASK_GATEWAY_SERVICE,
-                "scopes": list(DASK_GATEWAY_SCOPES),
-                "services": [DASK_GATEWAY_SERVICE],
-            }
-        )
-        roles.append({"name": "user", "scopes": ["self", DASK_GATEWAY_ACCESS]})
+        gateway_services, gateway_roles = dask_gateway_service(dask_gateway)
+        services += gateway_services
+        roles += gateway_roles
     return {"services": services, "load_roles": roles}
+
+
+def dask_gateway_service(
+    dask_gateway: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(services, load_roles)`` entries of the gateway as the hub's service ``dask-gateway``
+    (``{"api_token", "url"}``, or ``"http_port"`` for a gateway on this host: the hub's proxy
+    routes /services/dask-gateway/ there) and the ``user`` role extended with the access scope
+    to it."""
+    url = dask_gateway.get("url") or f"http://127.0.0.1:{int(dask_gateway['http_port'])}"
+    services = [
+        {
+            "name": DASK_GATEWAY_SERVICE,
+            "url": str(url),
+            "api_token": _gateway_token(dask_gateway),
+            "display": False,
+        }
+    ]
+    roles = [
+        {
+            "name": DASK_GATEWAY_SERVICE,
+            "scopes": list(DASK_GATEWAY_SCOPES),
+            "services": [DASK_GATEWAY_SERVICE],
+        },
+        {"name": "user", "scopes": ["self", DASK_GATEWAY_ACCESS]},
+    ]
+    return services, roles
+
+
+def dask_gateway_client_env(
+    address: str, proxy_address: str, public_address: str
+) -> dict[str, str]:
+    """The Dask Gateway client's configuration in a server's environment: the gateway's API
+    (``address``), its scheduler proxy (``proxy_address``, TLS end to end), the dashboards'
+    address for people (``public_address``) and JupyterHub authentication (the server's token)."""
+    return {
+        "DASK_GATEWAY__ADDRESS": address,
+        "DASK_GATEWAY__PROXY_ADDRESS": proxy_address,
+        "DASK_GATEWAY__PUBLIC_ADDRESS": public_address,
+        "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+    }
 
 
 def dask_gateway_spawner_config(
@@ -204,10 +234,9 @@ def dask_gateway_spawner_config(
     prefix = "/services/" + DASK_GATEWAY_SERVICE
     return {
         "server_token_scopes": [*SERVER_TOKEN_SCOPES, DASK_GATEWAY_ACCESS],
-        "environment": {
-            "DASK_GATEWAY__ADDRESS": f"https://{hub_address}:{int(proxy_port)}{prefix}",
-            "DASK_GATEWAY__PROXY_ADDRESS": f"tls://127.0.0.1:{int(dask_gateway['scheduler_port'])}",
-            "DASK_GATEWAY__PUBLIC_ADDRESS": public_url.rstrip("/") + prefix,
-            "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
-        },
+        "environment": dask_gateway_client_env(
+            f"https://{hub_address}:{int(proxy_port)}{prefix}",
+            f"tls://127.0.0.1:{int(dask_gateway['scheduler_port'])}",
+            public_url.rstrip("/") + prefix,
+        ),
     }

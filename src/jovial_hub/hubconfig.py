@@ -7,14 +7,17 @@ roles/jupyterhub/templates/k8s/hub.yaml.j2) is only::
     configure_kubernetes_from_files(c, "/etc/jupyterhub/jovial-kube.json",
                                     "/etc/jupyterhub-secret/jovial-ldap.json")
 
-``jovial-kube.json`` holds the non-secret settings (``hub``, ``kubespawner``, ``culler``);
-``jovial-ldap.json`` (a Secret) the ``ldap`` settings with the service account's password.
+``jovial-kube.json`` holds the non-secret settings (``hub``, ``kubespawner``, ``culler``,
+``dask_gateway``); ``jovial-ldap.json`` (a Secret) the ``ldap`` settings with the service
+account's password; the gateway's service token, when the hub has one, comes from the Secret
+as ``$JOVIAL_DASK_GATEWAY_TOKEN``.
 Which traitlet is set by which builder is listed in docs/jupyterhub.md.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +29,9 @@ from .identity import LdapSettings, lookup_identity
 from .kube import KubeSettings, SpawnHooks, kubespawner_config
 
 __all__ = ["configure_kubernetes", "configure_kubernetes_from_files", "identity_settings"]
+
+# The hub pod's variable with the Dask Gateway's service token (from the Secret).
+DASK_GATEWAY_TOKEN_ENV = "JOVIAL_DASK_GATEWAY_TOKEN"
 
 # Seconds between the hub's reads of the proxy's routes (activity, and missing routes re-added).
 LAST_ACTIVITY_INTERVAL = 60
@@ -90,6 +96,20 @@ def configure_kubernetes(c: Any, kube: Mapping[str, Any], ldap: Mapping[str, Any
     state = Path(hub.get("state_dir", "/srv/jupyterhub"))
     traits = hub_traits(hub)
     traits.update(culler_traits(kube.get("culler", {})))
+    gateway = kube.get("dask_gateway") or None
+    spawner_extra: dict[str, Any] = {}
+    if gateway:
+        # The hub's Dask Gateway (a Deployment in its namespace, roles/jupyterhub
+        # templates/k8s/dask-gateway.yaml.j2): its service, and every server pointed at it.
+        services, roles = hubconf.dask_gateway_service(
+            {"url": gateway["url"], "api_token": os.environ.get(DASK_GATEWAY_TOKEN_ENV, "")}
+        )
+        traits["services"] = [*traits["services"], *services]
+        traits["load_roles"] = [*traits["load_roles"], *roles]
+        spawner_extra["server_token_scopes"] = [
+            *hubconf.SERVER_TOKEN_SCOPES,
+            hubconf.DASK_GATEWAY_ACCESS,
+        ]
     hubconf.apply(c, "JupyterHub", traits)
     hubconf.apply(
         c,
@@ -97,13 +117,21 @@ def configure_kubernetes(c: Any, kube: Mapping[str, Any], ldap: Mapping[str, Any
         {"should_start": False, "api_url": hub.get("proxy_api_url", "http://proxy-api:8001")},
     )
     hubconf.apply(c, "JovialLDAPAuthenticator", hubconf.authenticator_config(ldap))
-    settings = KubeSettings.from_dict(kube["kubespawner"])
+    spawner_settings = dict(kube["kubespawner"])
+    if gateway:
+        spawner_settings["environment"] = {
+            **spawner_settings.get("environment", {}),
+            **hubconf.dask_gateway_client_env(
+                gateway["address"], gateway["proxy_address"], gateway["public_address"]
+            ),
+        }
+    settings = KubeSettings.from_dict(spawner_settings)
     hooks = SpawnHooks(
         settings,
         lookup=functools.partial(lookup_identity, identity_settings(ldap)),
         ledger=Ledger(state / "accounting.sqlite"),
     )
-    hubconf.apply(c, "KubeSpawner", kubespawner_config(settings, hooks))
+    hubconf.apply(c, "KubeSpawner", {**kubespawner_config(settings, hooks), **spawner_extra})
 
 
 def configure_kubernetes_from_files(c: Any, kube_path: str | Path, ldap_path: str | Path) -> None:

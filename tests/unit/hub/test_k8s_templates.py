@@ -25,6 +25,7 @@ from ansible.vars.manager import VariableManager
 from kubernetes_asyncio.client import V1ResourceQuota, V1ResourceQuotaList, V1ResourceQuotaStatus
 from traitlets.config import Config
 
+from jovial_dask import kube as dask_kube
 from jovial_hub import config, hubconfig, podsecurity, schema
 from jovial_hub.identity import Identity
 from jovial_hub.spawner import JovialKubeSpawner
@@ -33,6 +34,7 @@ ROLE = Path(__file__).resolve().parents[3] / "roles" / "jupyterhub"
 TEMPLATES = sorted((ROLE / "templates" / "k8s").glob("*.yaml.j2"))
 SAMPLE = Path(__file__).resolve().parents[3] / "inventories" / "sample"
 HUB_ROUTES = Path(__file__).resolve().parents[3] / "playbooks" / "vars" / "hub_routes.yml"
+DASK_VARS = Path(__file__).resolve().parents[3] / "playbooks" / "vars" / "dask_gateway.yml"
 
 # Inputs of the role's shared (not kubernetes-specific) part, used only when the role's
 # defaults / the sample inventory do not define them yet.
@@ -65,6 +67,7 @@ def render(ca: Path, overrides: dict[str, Any] | None = None) -> dict[str, list[
     )
     # The play's vars file (playbooks/jupyterhub.yml: vars_files) and the site CA's directory.
     variables.update(loader.load_from_file(str(HUB_ROUTES), trusted_as_template=True))
+    variables.update(loader.load_from_file(str(DASK_VARS), trusted_as_template=True))
     variables["jupyterhub_k8s_ldap_ca_file"] = str(ca)
     variables["jovial_pki_dir"] = str(ca.parent)
     variables.update(overrides or {})
@@ -81,7 +84,7 @@ def render(ca: Path, overrides: dict[str, Any] | None = None) -> dict[str, list[
     for hub in hubs:
         for path in TEMPLATES:
             templar.available_variables = {**variables, "__jupyterhub_hub": hub}
-            text = templar.template(trust_as_template(path.read_text()))
+            text = templar.template(trust_as_template(path.read_text())) or ""
             docs = [d for d in yaml.safe_load_all(text) if d]
             out.setdefault(path.name, []).extend(docs)
     return out
@@ -153,8 +156,10 @@ def test_every_object_matches_the_kubernetes_schema(rendered):
 
 def test_every_pod_template_is_restricted(rendered):
     workloads = [o for o in all_objects(rendered) if o["kind"] == "Deployment"]
-    # Both hubs of the sample (astro, teaching): a hub and a proxy each, in their namespace.
+    # Both hubs of the sample (astro, teaching): a hub and a proxy each, in their namespace;
+    # astro (dask_gateway: true) its Dask Gateway too.
     assert sorted((o["metadata"]["namespace"], o["metadata"]["name"]) for o in workloads) == [
+        ("hub-astro", "dask-gateway"),
         ("hub-astro", "hub"),
         ("hub-astro", "proxy"),
         ("hub-teaching", "hub"),
@@ -216,7 +221,9 @@ def test_default_hubs_sizes_fit_their_quotas(rendered):
             next(
                 o
                 for o in all_objects(rendered)
-                if o["kind"] == "ConfigMap" and o["metadata"]["namespace"] == namespace
+                if o["kind"] == "ConfigMap"
+                and o["metadata"]["namespace"] == namespace
+                and o["metadata"]["name"] == "jupyterhub-config"
             )["data"]["jovial-kube.json"]
         )
         (limits,) = next(
@@ -412,6 +419,9 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
         return Identity(name, 10003, 10101, (), f"/lustre/home/{name}", ("survey-var",))
 
     monkeypatch.setattr(hubconfig, "lookup_identity", directory)
+    # The hub pod's variable from the Secret dask-gateway (the sample's astro has a gateway).
+    gateway_secret = find(rendered, "Secret", "dask-gateway")["stringData"]
+    monkeypatch.setenv(hubconfig.DASK_GATEWAY_TOKEN_ENV, gateway_secret["api-token"])
     c = Config()
     exec(compile(config_py, "jupyterhub_config.py", "exec"), {"c": c})
     assert c.JupyterHub.cleanup_servers is False
@@ -425,8 +435,19 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
         "ldap01.obs.example.org",
         "ldap02.obs.example.org",
     ]
-    (culler,) = c.JupyterHub.services
+    culler, gateway = c.JupyterHub.services
     assert culler["name"] == "idle-culler"
+    # The gateway is the hub's service, reached in the namespace; users may use it.
+    assert gateway == {
+        "name": "dask-gateway",
+        "url": "http://dask-gateway:8010",
+        "api_token": gateway_secret["api-token"],
+        "display": False,
+    }
+    assert {"name": "user", "scopes": ["self", config.DASK_GATEWAY_ACCESS]} in (
+        c.JupyterHub.load_roles
+    )
+    assert config.DASK_GATEWAY_ACCESS in c.KubeSpawner.server_token_scopes
     assert culler["command"][1:] == [
         "-m",
         "jupyterhub_idle_culler",
@@ -478,6 +499,31 @@ def test_rendered_hub_settings_give_a_compliant_user_pod(
     assert container["resources"]["limits"] == {"cpu": 8.0, "memory": 32 * 2**30}
     assert schema.validate(pod) == "1.31"
     assert podsecurity.check_object(pod) == []
+    # The server's Dask Gateway client needs nothing pasted: the gateway's Service in the
+    # namespace, its scheduler proxy, dashboards through the front door, the hub's token.
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["DASK_GATEWAY__ADDRESS"] == (
+        "http://dask-gateway.hub-astro.svc:8010/astro/services/dask-gateway"
+    )
+    assert env["DASK_GATEWAY__PROXY_ADDRESS"] == "tls://dask-gateway.hub-astro.svc:8786"
+    assert env["DASK_GATEWAY__PUBLIC_ADDRESS"].endswith("/astro/services/dask-gateway")
+    assert env["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
+    # A Dask worker made from this very pod (jovial_dask.kube) is restricted too, and is the
+    # user: uid, gid, groups and home as the server's, the cluster's certificate mounted.
+    pod["metadata"]["annotations"] = {"hub.jupyter.org/username": "lvega"}
+    pod["status"] = {"phase": "Running"}
+    worker = dask_kube.cluster_pod(
+        name="dask-abc-w1", namespace="hub-astro", cluster="abc", username="lvega",
+        role="worker", server_pod=pod, command=["/opt/jovial/notebook/bin/dask", "worker"],
+        env={"DASK_GATEWAY_CLUSTER_NAME": "abc"}, secret="dask-abc", cores=1,
+        memory=2 * 10**9, cpu_request="100m", memory_request=5 * 10**8,
+    )  # fmt: skip
+    assert schema.validate(worker) == "1.31"
+    assert podsecurity.check_object(worker) == []
+    assert worker["spec"]["securityContext"]["runAsUser"] == 10003
+    assert worker["spec"]["securityContext"]["runAsGroup"] == 10101
+    worker_mounts = worker["spec"]["containers"][0]["volumeMounts"]
+    assert {"name": "home", "mountPath": "/lustre/home/lvega", "subPath": "lvega"} in worker_mounts
 
 
 def test_several_hubs_get_separate_objects(ca_file, ansible_plugin_loader):

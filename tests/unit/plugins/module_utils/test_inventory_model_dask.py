@@ -55,10 +55,10 @@ def test_a_gateway_outside_the_hub_nodes_is_refused():
     ]
 
 
-def test_the_kubernetes_backend_is_refused_until_dask_on_kubernetes_exists():
+def test_the_systemd_gateway_group_with_the_kubernetes_backend_points_to_the_hubs_own():
     (problem,) = im.check_dask_gateway(model(site={"jupyterhub_backend": "kubernetes"}))
     assert problem.startswith("group dask_gateway has hub1 but jupyterhub_backend is 'kubernetes'")
-    assert "set jupyterhub_backend: systemd or empty group dask_gateway" in problem
+    assert "set dask_gateway: true on it in jupyterhub_hubs" in problem
 
 
 def test_the_service_token_must_be_a_listed_secret_of_32_characters():
@@ -99,5 +99,6 @@ def test_an_unresolved_limit_is_left_to_check_unresolved():
 
 
 def test_the_limits_defaults_are_the_roles():
-    assert set(im.ROLE_DEFAULTS["dask_gateway"]) == set(im.DASK_GATEWAY_LIMITS)
-    assert set(im.DASK_GATEWAY_LIMITS) <= set(im.SITE_VARIABLES)
+    sizes = {"dask_gateway_worker_memory", "dask_gateway_scheduler_memory"}
+    assert set(im.ROLE_DEFAULTS["dask_gateway"]) == set(im.DASK_GATEWAY_LIMITS) | sizes
+    assert set(im.DASK_GATEWAY_LIMITS) | sizes <= set(im.SITE_VARIABLES)

@@ -316,3 +316,53 @@ def test_without_a_directory_the_hub_layer_is_not_configured() -> None:
     del site["ldap_base_dn"]
     storage_only = im.InventoryModel(groups={"jupyterhub": ["hub1"]}, hosts={}, site=site)
     assert im.check_jupyterhub(storage_only) == []
+
+
+TOKEN = "vault_dask_gateway_api_token"
+
+
+def test_a_hub_with_its_own_dask_gateway_is_valid_with_its_token() -> None:
+    site = {"jupyterhub_hubs": [hub(dask_gateway=True), SOLAR], "jovial_required_secrets": [TOKEN]}
+    checked = model(site=site)
+    checked.secrets[TOKEN] = "x" * 32
+    assert im.check_jupyterhub_hubs(checked) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "required", "token", "expected"),
+    [
+        ("yes", [TOKEN], "x" * 32, "dask_gateway is 'yes'; set true"),
+        (True, [], "x" * 32, "jovial_required_secrets does not list vault_dask_gateway_api_token"),
+        (True, [TOKEN], "short", "vault_dask_gateway_api_token has fewer than 32 characters"),
+    ],
+)
+def test_a_hubs_dask_gateway_is_checked(value, required, token, expected) -> None:
+    site = {"jupyterhub_hubs": [hub(dask_gateway=value)], "jovial_required_secrets": required}
+    checked = model(site=site)
+    checked.secrets[TOKEN] = token
+    (problem,) = im.check_jupyterhub_hubs(checked)
+    assert problem.startswith("jupyterhub_hubs[astro]: ")
+    assert expected in problem
+    assert "short" not in problem  # the secret's value is never shown
+
+
+def test_dask_pods_above_the_hubs_limitrange_are_refused_before_anything_runs() -> None:
+    site = {
+        "jupyterhub_hubs": [hub(dask_gateway=True)],
+        "jovial_required_secrets": [TOKEN],
+        "dask_gateway_worker_memory": "64G",  # the sample hub's maximum: 32Gi
+        "dask_gateway_scheduler_memory": "1G",
+        "dask_gateway_worker_cores": 1,
+        "dask_gateway_scheduler_cores": 1,
+    }
+    checked = model(site=site)
+    checked.secrets[TOKEN] = "x" * 32
+    assert im.check_jupyterhub_hubs(checked) == [
+        "jupyterhub_hubs[astro]: dask_gateway is true but dask_gateway_worker_memory is '64G', "
+        "above the hub's limitrange.max.memory '32Gi': each Dask worker is a pod of the hub's "
+        "namespace and would be refused; lower dask_gateway_worker_memory or raise "
+        "limitrange.max.memory"
+    ]
+    # Without a gateway on the hub, the same sizes are the systemd gateway's business only.
+    site["jupyterhub_hubs"] = [hub()]
+    assert im.check_jupyterhub_hubs(model(site=site)) == []
