@@ -14,8 +14,10 @@ over its websocket (as a notebook runs it), measures:
 - the scheduler's overhead per task: ``--tasks`` no-op tasks through the cluster, wall time
   divided by their number.
 
-Writes build/bench/dask.json; figures are reported, never asserted. The backend measured is the
-lab's (systemd: clusters as the user's processes on hub1); Dask on Kubernetes is not built yet.
+Both backends, one after the other (``--backend`` for one): the systemd hub's gateway
+(clusters as the user's processes on hub1; build/bench/dask.json) and the science hub's on
+Kubernetes (clusters as the user's pods; build/bench/dask_science.json, the hub's URL
+HUB_SCIENCE_URL). Figures are reported, never asserted.
 
     make bench BENCH=dask            # or: .venv/bin/python tests/bench/bench_dask.py
 """
@@ -31,6 +33,16 @@ from pathlib import Path
 from bench_hub_spawn import read_access  # the same access file, read one way
 
 from jovial_hub.client import HubClient
+
+LAB_KUBE_HUB = "science"
+BACKENDS = {
+    "systemd": ("HUB_URL", "systemd (lab hub1, Dask Gateway with JovialLocalBackend)", "dask"),
+    "kubernetes": (
+        f"HUB_{LAB_KUBE_HUB.upper()}_URL",
+        f"kubernetes (the lab's {LAB_KUBE_HUB} hub, JovialKubeBackend: pods of the user)",
+        f"dask_{LAB_KUBE_HUB}",
+    ),
+}
 
 TOP = Path(__file__).resolve().parents[2]
 OUT = TOP / "build" / "bench"
@@ -85,23 +97,17 @@ print(json.dumps(out))
 """
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--user", default="bench20")
-    parser.add_argument("--cubes", type=int, default=200)
-    parser.add_argument("--shape", type=int, nargs=3, default=[64, 64, 64], metavar=("C", "Y", "X"))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tasks", type=int, default=2000)
-    args = parser.parse_args()
-    access = read_access(ACCESS)
-    base, ca = access.get("HUB_URL", ""), access.get("LAB_CA", "")
+def bench(access: dict[str, str], backend: str, args: argparse.Namespace) -> dict:
+    """One backend's figures; writes build/bench/<name>.json and returns what it wrote."""
+    url_key, label, name = BACKENDS[backend]
+    base, ca = access.get(url_key, ""), access.get("LAB_CA", "")
     if not base or not ca:
-        raise SystemExit(f"{ACCESS} has no HUB_URL/LAB_CA: re-run `make lab`")
+        raise SystemExit(f"{ACCESS} has no {url_key}/LAB_CA: re-run `make lab`")
     client = HubClient(base, ca, timeout=120)
     if client.login(args.user, SECRET.read_text().strip()).status_code != 200:
         raise SystemExit(f"{args.user} cannot log in at {base}")
     if client.start_server() not in (201, 202, 400) or not client.wait_ready(timeout=300):
-        raise SystemExit(f"{args.user}'s server did not start")
+        raise SystemExit(f"{args.user}'s server did not start at {base}")
     xsrf = client.open_server()
     code = KERNEL_CODE.format(
         shape=tuple(args.shape), workers=args.workers, cubes=args.cubes, tasks=args.tasks
@@ -113,7 +119,8 @@ def main() -> int:
     speedup = figures["moments_one_process_s"] / figures["moments_cluster_s"]
     result = {
         "benchmark": "dask",
-        "backend": "systemd (lab hub1, Dask Gateway LocalBackend)",
+        "backend": label,
+        "hub_url": base,
         "host": platform.node(),
         "user": args.user,
         "cubes": args.cubes,
@@ -123,11 +130,25 @@ def main() -> int:
         "figures": figures,
         "speedup_cluster_vs_one_process": round(speedup, 2),
         "wall_s": round(time.perf_counter() - started, 1),
-        "kubernetes_backend": "not built (roles/dask_gateway/README.md)",
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "dask.json").write_text(json.dumps(result, indent=2) + "\n")
+    (OUT / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["both", *BACKENDS], default="both")
+    parser.add_argument("--user", default="bench20")
+    parser.add_argument("--cubes", type=int, default=200)
+    parser.add_argument("--shape", type=int, nargs=3, default=[64, 64, 64], metavar=("C", "Y", "X"))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tasks", type=int, default=2000)
+    args = parser.parse_args()
+    access = read_access(ACCESS)
+    for backend in BACKENDS if args.backend == "both" else [args.backend]:
+        bench(access, backend, args)
     return 0
 
 
