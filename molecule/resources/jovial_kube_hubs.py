@@ -21,7 +21,13 @@ real clients (cookies, XSRF, the kernel's websocket):
 - the hub's accounting database has the start;
 - the teaching hub's idle culler (its own cull setting) stops a server nobody uses, and the
   stop is accounted (where the site's teaching hub culls within minutes: Molecule);
-- headless Chromium logs in to the science hub and JupyterLab renders (jovial_browser).
+- headless Chromium logs in to the science hub and JupyterLab renders (jovial_browser);
+- Dask on the science hub (its own gateway, dask_gateway: true): from ada's kernel with nothing
+  pasted, a cluster of pods runs the platform's example as her (uid, gid, groups, home), its
+  products hers; scaling past the hub's limit is cut with a warning; bruno lists nothing, gets
+  403 on her cluster and cannot connect to her scheduler; a new gateway pod keeps the cluster;
+  an idle cluster's pods go (where the site's idle timeout is short: Molecule); a cluster a
+  kernel left behind stops when her server stops.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from jovial_browser import (
     api_status,
     chromium,
@@ -304,11 +311,13 @@ def _hub_token(client: HubClient, scopes: list[str] | None = None) -> str:
     return resp.json()["token"]
 
 
-def _gateway_get(client: HubClient, token: str, path: str):
-    """GET on the science hub's gateway API through the front door, as ``token``."""
-    return client.session.get(
-        f"{client.base}/services/dask-gateway/api/v1/{path}",
+def _gateway_get(hubs: KubeHubs, token: str, path: str):
+    """GET on the science hub's gateway API through the front door, as ``token`` only (no
+    session: the gateway's own cookie would stand for an earlier token)."""
+    return requests.get(
+        f"{hubs.urls['science'].rstrip('/')}/services/dask-gateway/api/v1/{path}",
         headers={"Authorization": f"jupyterhub {token}"},
+        verify=hubs.ca,
         timeout=60,
     )
 
@@ -409,14 +418,14 @@ def test_another_user_cannot_see_or_reach_the_cluster(kube_hubs, science_ada, sc
     connection to her scheduler pod (its NetworkPolicy admits her cluster and the gateway)."""
     name = science_cluster["name"]
     ada, _ = science_ada
-    assert name in _gateway_get(ada, _hub_token(ada), "clusters/").json()
+    assert name in _gateway_get(kube_hubs, _hub_token(ada), "clusters/").json()
     bruno = login(kube_hubs, "science", "bruno")
     token = _hub_token(bruno)
-    listed = _gateway_get(bruno, token, "clusters/")
+    listed = _gateway_get(kube_hubs, token, "clusters/")
     assert listed.status_code == 200 and listed.json() == {}, listed.text[:300]
-    assert _gateway_get(bruno, token, f"clusters/{name}").status_code == 403
+    assert _gateway_get(kube_hubs, token, f"clusters/{name}").status_code == 403
     narrow = _hub_token(bruno, scopes=["read:users:name!user"])
-    assert _gateway_get(bruno, narrow, "clusters/").status_code in (401, 403)
+    assert _gateway_get(kube_hubs, narrow, "clusters/").status_code in (401, 403)
     (scheduler,) = [
         p
         for p in _dask_pods(kube_hubs, name)
