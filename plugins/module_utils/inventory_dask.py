@@ -53,19 +53,7 @@ def check_dask_gateway(model: InventoryModel) -> list[str]:
             "its hub). For a hub on Kubernetes set dask_gateway: true on it in jupyterhub_hubs "
             "(its gateway runs in its namespace) and empty group dask_gateway"
         )
-    required = model.site.get("jovial_required_secrets")
-    if "jovial_required_secrets" not in model.unresolved and core._is_list(required):
-        if DASK_GATEWAY_SECRET not in required:
-            problems.append(
-                f"jovial_required_secrets does not list {DASK_GATEWAY_SECRET}; the gateway's "
-                "JupyterHub service token: add it there and a random value of 32+ characters "
-                "to group_vars/all/vault.yml"
-            )
-        elif len(str(model.secrets.get(DASK_GATEWAY_SECRET) or "")) < 32:
-            problems.append(
-                f"{DASK_GATEWAY_SECRET} has fewer than 32 characters (value not shown); set a "
-                "random string of 32+ characters in group_vars/all/vault.yml"
-            )
+    problems.extend(token_problems(model))
     for name, least in DASK_GATEWAY_LIMITS.items():
         if name in model.unresolved or name not in model.site:
             continue
@@ -78,3 +66,24 @@ def check_dask_gateway(model: InventoryModel) -> list[str]:
                 "(roles/dask_gateway/README.md)"
             )
     return problems
+
+
+def token_problems(model: InventoryModel, prefix: str = "") -> list[str]:
+    """The gateway's JupyterHub service token (the systemd gateway's and the hubs' on
+    Kubernetes alike): listed in jovial_required_secrets, 32+ characters (never shown).
+    ``prefix`` names who needs it (e.g. the hub)."""
+    required = model.site.get("jovial_required_secrets")
+    if "jovial_required_secrets" in model.unresolved or not core._is_list(required):
+        return []
+    if DASK_GATEWAY_SECRET not in required:
+        return [
+            f"{prefix}jovial_required_secrets does not list {DASK_GATEWAY_SECRET}; the "
+            "gateway's JupyterHub service token: add it there and a random value of 32+ "
+            "characters to group_vars/all/vault.yml"
+        ]
+    if len(str(model.secrets.get(DASK_GATEWAY_SECRET) or "")) < 32:
+        return [
+            f"{prefix}{DASK_GATEWAY_SECRET} has fewer than 32 characters (value not shown); set "
+            "a random string of 32+ characters in group_vars/all/vault.yml"
+        ]
+    return []

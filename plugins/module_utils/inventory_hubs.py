@@ -11,6 +11,7 @@ from typing import Any
 
 from . import inventory_core as core
 from .inventory_core import InventoryModel
+from .inventory_dask import token_problems
 
 # The hub's own settings check_jupyterhub reads. Their defaults are the jupyterhub role's
 # (ROLE_DEFAULTS, inventory_model.py), which follow the site's LDAP settings (ldap_uris,
@@ -296,19 +297,5 @@ def _hub_dask_problems(
                     f"{role} is a pod of the hub's namespace and would be refused; lower {name} "
                     f"or raise limitrange.max.{key}"
                 )
-    secret = "vault_dask_gateway_api_token"
-    required = model.site.get("jovial_required_secrets")
-    if "jovial_required_secrets" in model.unresolved or not core._is_list(required):
-        return problems
-    if secret not in required:
-        problems.append(
-            f"{label}: dask_gateway is true but jovial_required_secrets does not list {secret} "
-            "(the gateway's JupyterHub service token): add it there and a random value of 32+ "
-            "characters to group_vars/all/vault.yml"
-        )
-    elif len(str(model.secrets.get(secret) or "")) < 32:
-        problems.append(
-            f"{label}: {secret} has fewer than 32 characters (value not shown); set a random "
-            "string of 32+ characters in group_vars/all/vault.yml"
-        )
+    problems.extend(token_problems(model, prefix=f"{label}: dask_gateway is true but "))
     return problems

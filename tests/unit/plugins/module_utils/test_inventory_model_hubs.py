@@ -333,7 +333,7 @@ def test_a_hub_with_its_own_dask_gateway_is_valid_with_its_token() -> None:
     [
         ("yes", [TOKEN], "x" * 32, "dask_gateway is 'yes'; set true"),
         (True, [], "x" * 32, "jovial_required_secrets does not list vault_dask_gateway_api_token"),
-        (True, [TOKEN], "short", "vault_dask_gateway_api_token has fewer than 32 characters"),
+        (True, [TOKEN], "short", "but vault_dask_gateway_api_token has fewer than 32 characters"),
     ],
 )
 def test_a_hubs_dask_gateway_is_checked(value, required, token, expected) -> None:
