@@ -428,11 +428,19 @@ def check_backup_stores(model: InventoryModel) -> list[str]:
         for name in stores
         if name not in managed
     ]
-    with_backups = {host for group in BACKUP_GROUPS for host in _group(model, group)}
-    if len(set(stores)) == 1 and stores[0] in with_backups:
+    # Which backups each host writes: its groups', and the Kubernetes hubs' databases on
+    # jupyterhub_k8s_hub_db_node.
+    kinds: dict[str, list[str]] = {}
+    for group in BACKUP_GROUPS:
+        for host in _group(model, group):
+            kinds.setdefault(host, []).append(group)
+    db_node = model.site.get("jupyterhub_k8s_hub_db_node")
+    if isinstance(db_node, str) and db_node and model.site.get("jupyterhub_hubs"):
+        kinds.setdefault(db_node, []).append("jupyterhub_k8s_hub_db_node")
+    if len(set(stores)) == 1 and stores[0] in kinds:
         problems.append(
             f"common_backup_stores is only {stores[0]}, which has backups of its own "
-            f"({join_and(sorted(g for g in BACKUP_GROUPS if stores[0] in _group(model, g)))}): "
+            f"({join_and(sorted(kinds[stores[0]]))}): "
             "they would have no copy off the node; add a second store host (each store copies "
             "its own backups to the other)"
         )

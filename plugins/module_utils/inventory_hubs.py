@@ -139,7 +139,27 @@ def check_jupyterhub_hubs(model: InventoryModel) -> list[str]:
                     "add it there, or leave kubernetes_user_namespaces to its default (every "
                     "hub's namespace)"
                 )
+    problems.extend(_hub_db_node_problems(model))
     return problems
+
+
+def _hub_db_node_problems(model: InventoryModel) -> list[str]:
+    """jupyterhub_k8s_hub_db_node, when set, is a Kubernetes node: the hubs' databases live on
+    its local disk (a local PersistentVolume), and it backs them up."""
+    node = model.site.get("jupyterhub_k8s_hub_db_node")
+    if "jupyterhub_k8s_hub_db_node" in model.unresolved or node in (None, ""):
+        return []
+    nodes = sorted(
+        set(core._group(model, "kube_node")) | set(core._group(model, "kube_control_plane"))
+    )
+    if node in nodes:
+        return []
+    return [
+        f"jupyterhub_k8s_hub_db_node is {core.show(node)}, which is not a Kubernetes node; the "
+        "hubs' databases live on that node's local disk: name one of "
+        f"{core.join_and(nodes) or 'the kube_node hosts'}, or leave it empty with a local-volume "
+        "provisioner (jupyterhub_k8s_hub_db_storage_class)"
+    ]
 
 
 JUPYTERHUB_BACKENDS: tuple[str, ...] = ("systemd", "kubernetes")

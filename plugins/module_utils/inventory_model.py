@@ -102,6 +102,7 @@ SITE_VARIABLES: tuple[str, ...] = (
     # jupyterhub layer (check_jupyterhub_hubs)
     "jupyterhub_backend",
     "jupyterhub_hubs",
+    "jupyterhub_k8s_hub_db_node",
     *JUPYTERHUB_SETTINGS,
     # etcd layer (check_etcd_settings)
     "etcd_install_method",

@@ -1,15 +1,17 @@
-"""The operator's one command for a node that lost its disk, on a whole site (every layer
+"""The operator's one command for a node that was re-imaged, on a whole site (every layer
 site.yml converges): mj-kcp2, a Kubernetes control-plane node, an etcd member and a holder of
-the API VIP pair, loses both layers' state in place; one run of
-playbooks/recover-node.yml -l mj-kcp2 works out what it serves, replaces the etcd member and
-waits until it has caught up, resets and rejoins the node, converges site.yml and verify.yml
-on it. Nothing is lost: one member replaced and none added, the same data on every member
-(hashkv), the API VIP held by one node, the hubs and their users' servers untouched. A
-second run changes nothing.
+the API VIP pair, is destroyed and made again bare from the image (its container and its disk
+removed; molecule/resources/create.yml -e jovial_reimage=mj-kcp2, what `make lab-node` is to
+the lab); one run of playbooks/recover-node.yml -l mj-kcp2 works out what it serves, replaces
+the etcd member and waits until it has caught up, installs and rejoins the node, converges
+site.yml and verify.yml on it. Nothing is lost: one member replaced and none added, the same
+data on every member (hashkv), the API VIP held by one node, the hubs and their users' servers
+untouched. A second run changes nothing.
 
-Then the hub node (systemd backend) loses its local disk, the hub database and its own backups
-with it: the backup copied off the node to the backup store (mj-kw2) brings the hub's users and
-accounting back in the same one run. The node's key on the store can only write there.
+Then the hub node (systemd backend) is re-imaged the same way, the hub database and its own
+backups gone with its disk: the backup copied off the node to the backup store (mj-kw2) brings
+the hub's users and accounting back in the same one run. The node's key on the store can only
+write there.
 
 Runs after the hub tests (file order): it leaves the site whole for those that follow."""
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -25,13 +28,6 @@ from jovial_fixtures import run_playbook, wait_for
 
 EPH = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 API_VIP = "10.78.5.101"
-# Both layers' state wiped in place (re-creating the container from the image is to do: see
-# README, "operations").
-WIPE = (
-    "kubeadm reset --force >/dev/null 2>&1; "
-    "rm -rf /etc/kubernetes /var/lib/kubelet /etc/cni/net.d; "
-    "systemctl stop kubelet etcd; rm -rf /var/lib/etcd/data"
-)
 VICTIM = "mj-kcp2"
 CONTROL_PLANE = ("mj-kcp1", "mj-kcp2")
 
@@ -66,21 +62,40 @@ def vip_holders(node) -> list[str]:
     return [n for n in CONTROL_PLANE if API_VIP in node(n).check_output("ip -o -4 addr show")]
 
 
-def test_drill_a_wiped_node_is_back_in_every_layer_after_one_recover_node_run(node):
+def container_id(name: str) -> str:
+    return subprocess.run(
+        ["podman", "container", "inspect", "--format", "{{.Id}}", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def reimage(name: str) -> None:
+    """The node destroyed and made again bare from the image, as Molecule's create makes it."""
+    out = run_playbook("molecule/resources/create.yml", "-e", f"jovial_reimage={name}")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+def test_drill_a_reimaged_node_is_back_in_every_layer_after_one_recover_node_run(node):
     victim = node(VICTIM)
     before = etcd_members(node)
     pods = hub_pods(node)
     assert pods, "no pod of the hubs before the drill"
-    victim.run_expect([0], WIPE)
-    assert victim.run("test -e /etc/kubernetes/admin.conf").rc != 0
-    assert victim.run("test -e /var/lib/etcd/data/member").rc != 0
+    old = container_id(VICTIM)
+    reimage(VICTIM)
+    # A new container from the image: nothing of the node's layers is left on it.
+    assert container_id(VICTIM) != old
+    for gone in ("/etc/kubernetes", "/var/lib/etcd", "/etc/sssd"):
+        assert victim.run(f"test -e {gone}").rc != 0, f"{gone} is still on the re-imaged node"
+    assert victim.run("command -v kubelet etcd").rc != 0, "binaries left on the re-imaged node"
 
     started = time.monotonic()
     out = run_playbook("playbooks/recover-node.yml", "-l", VICTIM, timeout=1500)
     took = time.monotonic() - started
     log = EPH / f"recover-node-{VICTIM}.log"
     log.write_text(out.stdout + out.stderr)
-    print(f"\nrecover-node.yml -l {VICTIM} (wiped): rc {out.returncode} in {took:.0f} s")
+    print(f"\nrecover-node.yml -l {VICTIM} (re-imaged): rc {out.returncode} in {took:.0f} s")
     etcd_log = victim.run("journalctl -u etcd --no-pager -n 40").stdout
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:] + etcd_log
     # It said what the node serves, and recovered both layers with state.
@@ -154,21 +169,20 @@ def test_the_hub_backup_is_copied_to_the_store_and_the_node_can_only_write_there
     assert store.check_output(f"ls {STORED}") == kept, wipe.stdout + wipe.stderr
 
 
-def test_drill_a_hub_node_that_lost_its_disk_gets_its_database_back_from_the_store(node):
+def test_drill_a_reimaged_hub_node_gets_its_database_back_from_the_store(node):
     hub = node(HUB)
     before = hub.check_output(HUB_STATE)
     assert "ada" in before.splitlines(), before
     hub.run_expect([0], "systemctl start jovial-jupyterhub-backup.service")
-    # The hub's local disk is gone: its database and its own backups.
-    hub.run_expect(
-        [0], "systemctl stop jupyterhub && rm -rf /var/lib/jupyterhub /var/backups/jupyterhub"
-    )
+    # The hub node is re-imaged: its disk is gone, the database and its own backups with it.
+    reimage(HUB)
+    assert hub.run("test -e /var/lib/jupyterhub || test -e /var/backups/jupyterhub").rc != 0
 
     started = time.monotonic()
     out = run_playbook("playbooks/recover-node.yml", "-l", HUB, timeout=1500)
     took = time.monotonic() - started
     (EPH / f"recover-node-{HUB}.log").write_text(out.stdout + out.stderr)
-    print(f"\nrecover-node.yml -l {HUB} (disk lost): rc {out.returncode} in {took:.0f} s")
+    print(f"\nrecover-node.yml -l {HUB} (re-imaged): rc {out.returncode} in {took:.0f} s")
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "; recovering hub database, then" in out.stdout
     assert re.search(
@@ -185,3 +199,66 @@ def test_drill_a_hub_node_that_lost_its_disk_gets_its_database_back_from_the_sto
     assert again.returncode == 0, again.stdout[-3000:]
     recap = again.stdout.split("PLAY RECAP")[-1]
     assert "changed=0" in recap.split(HUB)[1].split("\n")[0], recap
+
+
+# --- The node keeping the Kubernetes hubs' databases: back from the store ----------------------
+DB_NODE = "mj-kw1"  # jupyterhub_k8s_hub_db_node (molecule.yml)
+HUB_DBS = "/var/lib/jovial/hubs"
+K8S_STORED = f"/srv/jovial-backups/{DB_NODE}/hubs"
+# What each hub on Kubernetes knows (its users), as an operator would look.
+K8S_HUB_STATE = " && ".join(
+    f"echo {hub}: && sqlite3 -readonly {HUB_DBS}/{hub}/jupyterhub.sqlite "
+    "'select name from users order by name'"
+    for hub in ("science", "teaching")
+)
+
+
+def hub_pod_ready(node, namespace: str) -> bool:
+    out = node("mj-kcp1").run(
+        f"{KUBECTL} -n {namespace} get pods -l app.kubernetes.io/component=hub "
+        "-o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}/"
+        '{.status.containerStatuses[0].ready}{"\\n"}{end}\''
+    )
+    return out.rc == 0 and out.stdout.split() == ["/true"]
+
+
+def test_drill_the_kubernetes_hubs_databases_come_back_from_the_store(node):
+    db_node, store = node(DB_NODE), node(STORE)
+    before = db_node.check_output(K8S_HUB_STATE)
+    assert "ada" in before.split("teaching:")[0].split(), before
+    # The backup's run, copied off the node, readable only by the store's receiving user.
+    db_node.run_expect([0], "systemctl start jovial-hubs-backup.service")
+    stamp = db_node.check_output(
+        "ls -1t /var/backups/jovial-hubs | head -1 | grep -o '[0-9]\\{8\\}T[0-9]\\{6\\}Z'"
+    )
+    stored = store.check_output(f"ls -l {K8S_STORED}")
+    for name in ("science.jupyterhub", "science.dask-gateway", "teaching.jupyterhub"):
+        line = next((ln for ln in stored.splitlines() if ln.endswith(f"{name}-{stamp}.sqlite")), "")
+        assert line.startswith("-rw------- ") and " jovial-backup jovial-backup " in line, stored
+
+    # The node's local disk loses the hubs' databases and their backups under the running hubs.
+    db_node.run_expect([0], f"rm -rf {HUB_DBS} /var/backups/jovial-hubs")
+    started = time.monotonic()
+    out = run_playbook("playbooks/recover-node.yml", "-l", DB_NODE, timeout=1500)
+    took = time.monotonic() - started
+    (EPH / f"recover-node-{DB_NODE}.log").write_text(out.stdout + out.stderr)
+    print(
+        f"\nrecover-node.yml -l {DB_NODE} (hub databases lost): rc {out.returncode} in {took:.0f} s"
+    )
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "Kubernetes hubs' databases, then" in out.stdout
+    assert re.search(
+        rf"{DB_NODE}: hub databases restored from the backup of {stamp} \(on {STORE}\): "
+        r"science \d+ users, teaching \d+ users\.",
+        out.stdout,
+    ), out.stdout[-4000:]
+    # Each hub knows the same users, and runs again on its restored database.
+    assert db_node.check_output(K8S_HUB_STATE) == before
+    for namespace in ("hub-science", "hub-teaching"):
+        assert wait_for(lambda ns=namespace: hub_pod_ready(node, ns), timeout=180), namespace
+
+    # A second run finds the databases in place and changes nothing.
+    again = run_playbook("playbooks/recover-node.yml", "-l", DB_NODE, timeout=1500)
+    assert again.returncode == 0, again.stdout[-3000:]
+    recap = again.stdout.split("PLAY RECAP")[-1]
+    assert "changed=0" in recap.split(DB_NODE)[1].split("\n")[0], recap

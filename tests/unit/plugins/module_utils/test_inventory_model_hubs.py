@@ -206,6 +206,30 @@ def test_a_hub_outside_the_kubernetes_layers_user_namespaces_is_refused() -> Non
     assert im.check_jupyterhub_hubs(model(site=both)) == []
 
 
+def test_the_node_keeping_the_hubs_databases_must_be_a_kubernetes_node() -> None:
+    """Their local PersistentVolumes and their backups are there: a typo would leave every hub
+    pod Pending and nothing backed up."""
+    assert im.check_jupyterhub_hubs(model(site={"jupyterhub_k8s_hub_db_node": "w1"})) == []
+    assert im.check_jupyterhub_hubs(model(site={"jupyterhub_k8s_hub_db_node": ""})) == []
+    assert im.check_jupyterhub_hubs(model(site={"jupyterhub_k8s_hub_db_node": "hub1"})) == [
+        "jupyterhub_k8s_hub_db_node is 'hub1', which is not a Kubernetes node; the hubs' "
+        "databases live on that node's local disk: name one of w1 and w2, or leave it empty "
+        "with a local-volume provisioner (jupyterhub_k8s_hub_db_storage_class)"
+    ]
+
+
+def test_a_lone_backup_store_keeping_the_hubs_databases_is_refused() -> None:
+    """The store cannot copy the Kubernetes hubs' databases off itself."""
+    site = {"jupyterhub_k8s_hub_db_node": "w1", "common_backup_stores": ["w1"]}
+    assert im.check_backup_stores(model(site=site)) == [
+        "common_backup_stores is only w1, which has backups of its own "
+        "(jupyterhub_k8s_hub_db_node): they would have no copy off the node; add a second "
+        "store host (each store copies its own backups to the other)"
+    ]
+    site["common_backup_stores"] = ["w2"]
+    assert im.check_backup_stores(model(site=site)) == []
+
+
 # --- check_jupyterhub: the hub of the jupyterhub hosts (systemd backend or not). The site holds
 # the jupyterhub role's defaults as the action plugin delivers them (ROLE_DEFAULTS).
 HUB_SITE: dict[str, Any] = {
