@@ -26,9 +26,11 @@ The hub must know the same users as before (its database restored from the store
 logs in again and reads the file back through their new server, and its owner is read on the
 new hub node.
 
-any node (--reimage NODE...): the node is re-imaged (`make lab-node NODE=<node>`) and
+any node (--reimage NODE...): the node's backups are taken (each jovial-*-backup.service, as
+its timer would), the node is re-imaged (`make lab-node NODE=<node>`) and
 `recover-node.yml -l <node>` timed; it must end with verify.yml passing on the node (rc 0), and
-a second run is timed too and must change nothing on the node (its PLAY RECAP).
+a second run is timed too and must change nothing on the node (its PLAY RECAP). On the node
+keeping the Kubernetes hubs' databases (kw1), each hub must know the same users after.
 
 The slowest roles/plays of each run come from the jovial_summary callback.
 
@@ -43,8 +45,9 @@ Writes build/bench/lab_recovery.json:
      "hub_node": {"node", "how", "duration_s", "rc", "restored", "hub_users_before",
                   "hub_users_back", "roles_s", "file_back", "owner_before", "owner_after",
                   "expected_owner"},
-     "reimaged": {node: {"groups", "duration_s", "rc", "second_run_s", "second_run_changed",
-                         "roles_s"}},
+     "reimaged": {node: {"groups", "how", "duration_s", "rc", "roles_s", "second_run_rc",
+                         "second_run_s", "second_run_changed", "hub_db_users_before",
+                         "hub_db_users_back"}},
      "targets": {"etcd_member_s": 120, "hub_node_s": 180, "node_s": 180}, "machine": {...}}
 
 A run updates only what it measured; the other figures of the file are kept.
@@ -262,6 +265,28 @@ def changed_on(run: subprocess.CompletedProcess[str], node: str) -> int | None:
     return None
 
 
+HUB_DBS = "/var/lib/jovial/hubs"  # jupyterhub_k8s_hub_db_local_root (the lab's kw1)
+
+
+def hub_db_users(node: str) -> dict[str, list[str]]:
+    """{hub: its users} of the Kubernetes hubs whose databases the node keeps ({} if none)."""
+    out = sh(
+        node,
+        f"for db in {HUB_DBS}/*/jupyterhub.sqlite; do [ -f $db ] || continue; "
+        'echo "#$(basename $(dirname $db))"; '
+        "sqlite3 -readonly $db 'select name from users order by name'; done",
+    )
+    users: dict[str, list[str]] = {}
+    hub = ""
+    for line in out.stdout.split():
+        if line.startswith("#"):
+            hub = line[1:]
+            users[hub] = []
+        elif hub:
+            users[hub].append(line)
+    return users
+
+
 def reimaged(node: str) -> dict:
     """The node re-imaged, then brought back by one recover-node.yml run, then a second run."""
     listed = subprocess.run(
@@ -277,19 +302,30 @@ def reimaged(node: str) -> dict:
         for name, group in inventory.items()
         if name not in ("_meta", "all") and node in group.get("hosts", [])
     )
+    # The node's backups as their timers would have taken them (each jovial-*-backup.service
+    # copies its run to the store), and what the hubs whose databases it keeps know.
+    backups = sh(
+        node,
+        "for u in $(systemctl list-units --all --plain --no-legend 'jovial-*-backup.service'"
+        " | awk '{print $1}'); do systemctl start $u || exit 1; done",
+    )
+    if backups.returncode != 0:
+        raise SystemExit(f"a backup failed on {node}:\n{backups.stderr[-2000:]}")
+    users_before = hub_db_users(node)
     bare = make("lab-node", f"NODE={node}")
     if bare.returncode != 0:
         raise SystemExit(f"make lab-node NODE={node} failed:\n{bare.stderr[-2000:]}")
     run, duration, converge = recover_node(node, "reimaged")
     result = {
-        "groups": json.loads(groups.stdout).get("group_names", [])
-        if groups.returncode == 0
-        else [],
+        "groups": groups,
         "how": f"make lab-node NODE={node}, then recover-node.yml -l {node}",
         "duration_s": duration,
         "rc": run.returncode,
         "roles_s": converge.get("roles", {}),
     }
+    if users_before:
+        result["hub_db_users_before"] = users_before
+        result["hub_db_users_back"] = hub_db_users(node) == users_before
     if run.returncode == 0:
         again, again_s, _ = recover_node(node, "again")
         result.update(
@@ -355,7 +391,10 @@ def main() -> int:
         and hub["owner_before"] == hub.get("owner_after") == hub["expected_owner"]
     )
     nodes_ok = all(
-        n["rc"] == 0 and n.get("second_run_rc") == 0 and n.get("second_run_changed") == 0
+        n["rc"] == 0
+        and n.get("second_run_rc") == 0
+        and n.get("second_run_changed") == 0
+        and n.get("hub_db_users_back", True)
         for n in nodes.values()
     )
     return 0 if all(r["rc"] == 0 for r in runs) and hub_ok and nodes_ok else 1
