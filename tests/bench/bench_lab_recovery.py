@@ -172,6 +172,13 @@ def user_server(access: dict[str, str]) -> tuple[HubClient, str]:
     return client, client.open_server()
 
 
+def lab_node(node: str) -> None:
+    """The node re-imaged: `make lab-node`, its container and disk gone, a bare one made."""
+    bare = make("lab-node", f"NODE={node}")
+    if bare.returncode != 0:
+        raise SystemExit(f"make lab-node NODE={node} failed:\n{bare.stderr[-2000:]}")
+
+
 HUB_USERS = "sqlite3 -readonly /var/lib/jupyterhub/jupyterhub.sqlite 'select name from users'"
 
 
@@ -192,24 +199,8 @@ def hub_node() -> dict:
     if backup.returncode != 0:
         raise SystemExit(f"the hub database backup failed on {HUB_NODE}:\n{backup.stderr}")
 
-    bare = make("lab-node", f"NODE={HUB_NODE}")
-    if bare.returncode != 0:
-        raise SystemExit(f"make lab-node NODE={HUB_NODE} failed:\n{bare.stderr[-2000:]}")
-    summary = TOP / "build" / "lab" / f"recover-node-{HUB_NODE}.json"
-    start = time.monotonic()
-    run = subprocess.run(
-        ["ansible-playbook", "-i", "inventories/lab", "playbooks/recover-node.yml", "-l", HUB_NODE],
-        cwd=TOP,
-        env={**os.environ, "PATH": VENV_PATH, "JOVIAL_SUMMARY_FILE": str(summary)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    duration = round(time.monotonic() - start, 1)
-    (OUT / f"recover-node-{HUB_NODE}.log").write_text(run.stdout + run.stderr)
-    if run.returncode != 0:
-        print(run.stdout[-3000:] + run.stderr[-2000:], file=sys.stderr)
-    converge = json.loads(summary.read_text()) if summary.exists() else {}
+    lab_node(HUB_NODE)
+    run, duration, converge = recover_node(HUB_NODE, "reimaged")
     result = {
         "node": HUB_NODE,
         "how": f"make lab-node NODE={HUB_NODE}, then recover-node.yml -l {HUB_NODE}",
@@ -312,9 +303,7 @@ def reimaged(node: str) -> dict:
     if backups.returncode != 0:
         raise SystemExit(f"a backup failed on {node}:\n{backups.stderr[-2000:]}")
     users_before = hub_db_users(node)
-    bare = make("lab-node", f"NODE={node}")
-    if bare.returncode != 0:
-        raise SystemExit(f"make lab-node NODE={node} failed:\n{bare.stderr[-2000:]}")
+    lab_node(node)
     run, duration, converge = recover_node(node, "reimaged")
     result = {
         "groups": groups,
